@@ -1,0 +1,184 @@
+"""Build the Arrow splits from a Label Studio export: validate, tokenize, tag, split, write.
+
+Two streaming passes over the export keep memory flat: the first validates every task and keeps
+only what splitting needs, the second tokenizes each document and appends it to its split's
+Arrow file. Everything is written to a temporary folder that replaces ``out`` only on success,
+so a failed build leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from datasets import Features
+from datasets.arrow_writer import ArrowWriter
+from tqdm.auto import tqdm
+
+from vna_ner.align import iob2_to_spans, spans_to_iob2, tokenize
+from vna_ner.documents import Document
+from vna_ner.errors import InputError, Problem
+from vna_ner.features import CONFIGS, SPLITS, features_for
+from vna_ner.labelstudio import OffsetPolicy, iter_documents
+from vna_ner.schema import Schema
+from vna_ner.split import assign_splits, summarize
+
+MANIFEST = "manifest.json"
+
+
+def content_hash(document: Document) -> str:
+    """SHA-256 of a document's text, entities and relations in canonical JSON."""
+    payload = {
+        "text": document.text,
+        "entities": [[s.start, s.end, s.label] for s in sorted(document.entities)],
+        "relations": sorted([r.head, r.tail, r.label] for r in document.relations),
+    }
+    canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def document_rows(document: Document) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The ``documents`` row and the ``sentences`` rows of one document.
+
+    Raises :class:`InputError` if the tags do not give back exactly the gold entities.
+    """
+    boundaries = [b for span in document.entities for b in (span.start, span.end)]
+    offsets, sentence_starts = tokenize(document.text, boundaries)
+    gold = [(span.start, span.end, span.label) for span in sorted(document.entities)]
+    tags = spans_to_iob2(offsets, gold)
+    if iob2_to_spans(offsets, tags) != gold:
+        raise InputError([Problem(f"document {document.id}", "IOB2 tags do not give back the gold spans")])
+    tokens = [document.text[start:end] for start, end in offsets]
+    row = {
+        "id": document.id,
+        "text": document.text,
+        "tokens": tokens,
+        "token_offsets": [{"start": start, "end": end} for start, end in offsets],
+        "ner_tags": tags,
+        "sentence_starts": sentence_starts,
+        "entities": [
+            {"id": s.id, "start": s.start, "end": s.end, "label": s.label, "text": s.text}
+            for s in sorted(document.entities)
+        ],
+        "relations": [{"head": r.head, "tail": r.tail, "label": r.label} for r in sorted(document.relations)],
+        "provenance": [{"source": p.source, "offset": p.offset} for p in document.provenance],
+    }
+    bounds = [*sentence_starts, len(tokens)]
+    sentences = [
+        {
+            "id": f"{document.id}:s{number:03d}",
+            "document_id": document.id,
+            "tokens": tokens[first:last],
+            "ner_tags": tags[first:last],
+        }
+        for number, (first, last) in enumerate(itertools.pairwise(bounds))
+    ]
+    return row, sentences
+
+
+class _SplitWriters:
+    """One Arrow writer per (configuration, split), all under one folder."""
+
+    def __init__(self, folder: Path, schema: Schema):
+        self.features: dict[str, Features] = {c: features_for(c, schema) for c in CONFIGS}
+        self.writers: dict[tuple[str, str], ArrowWriter] = {}
+        for config in CONFIGS:
+            (folder / config).mkdir(parents=True)
+            for split in SPLITS:
+                self.writers[config, split] = ArrowWriter(
+                    features=self.features[config], path=str(folder / config / f"{split}.arrow")
+                )
+
+    def write(self, config: str, split: str, row: dict[str, Any]) -> None:
+        self.writers[config, split].write(self.features[config].encode_example(row))
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            writer.finalize()
+            writer.close()
+
+
+def build(
+    export: Path,
+    schema: Schema,
+    out: Path,
+    *,
+    offsets: OffsetPolicy = "convert",
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Build ``out/<config>/<split>.arrow`` and ``out/manifest.json`` from ``export``; return the manifest."""
+    summaries = [summarize(d) for d in _documents(export, schema, offsets, progress, "validating")]
+    if not summaries:
+        raise InputError([Problem(str(export), "the export holds no task")])
+    assignment = assign_splits(summaries, schema.entity_labels)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    staging.chmod(0o755)
+    try:
+        manifest = _write(export, schema, offsets, progress, assignment, staging, len(summaries))
+        _replace(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return manifest
+
+
+def _documents(
+    export: Path, schema: Schema, offsets: OffsetPolicy, progress: bool, what: str, total: int | None = None
+) -> Iterator[Document]:
+    return tqdm(
+        iter_documents(export, schema, offsets=offsets),
+        desc=what,
+        unit=" docs",
+        total=total,
+        disable=not progress,
+    )
+
+
+def _write(
+    export: Path,
+    schema: Schema,
+    offsets: OffsetPolicy,
+    progress: bool,
+    assignment: dict[str, str],
+    folder: Path,
+    total: int,
+) -> dict[str, Any]:
+    writers = _SplitWriters(folder, schema)
+    listed: dict[str, list[dict[str, str]]] = {split: [] for split in SPLITS}
+    try:
+        for document in _documents(export, schema, offsets, progress, "building", total):
+            split = assignment[document.id]
+            row, sentences = document_rows(document)
+            writers.write("documents", split, row)
+            for sentence in sentences:
+                writers.write("sentences", split, sentence)
+            listed[split].append({"id": document.id, "sha256": content_hash(document)})
+    finally:
+        writers.close()
+    with Path(export).open("rb") as stream:
+        export_digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    manifest = {
+        "export_sha256": export_digest,
+        "splits": listed,
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", "utf-8")
+    return manifest
+
+
+def _replace(staging: Path, out: Path) -> None:
+    """Move ``staging`` to ``out``, removing an older ``out`` only once the new one is complete."""
+    if out.exists():
+        old = out.with_name(f".{out.name}-old")
+        shutil.rmtree(old, ignore_errors=True)
+        out.rename(old)
+        staging.rename(out)
+        shutil.rmtree(old)
+    else:
+        staging.rename(out)

@@ -1,0 +1,158 @@
+"""The ``vna-ner`` command: parses arguments and calls the library, nothing more.
+
+Exit codes: 0 success; 1 invalid input (every problem is listed on stderr, nothing is written);
+2 usage error (click's own).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from vna_ner.errors import InputError
+from vna_ner.schema import Schema, SchemaError, load_schema
+
+EXIT_INVALID = 1
+_CONFIG = "annotations/labeling_config.xml"
+_EXPORT = "annotations/gold.json"
+
+
+def _reports_input_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn :class:`InputError` and schema errors into a message on stderr and exit code 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (InputError, SchemaError, FileNotFoundError) as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(EXIT_INVALID)
+
+    return wrapper
+
+
+def _schema(config: str) -> Schema:
+    return load_schema(Path(config))
+
+
+config_option = click.option(
+    "--config",
+    default=_CONFIG,
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Label Studio labeling config (relation_arguments.json beside it is used if present).",
+)
+export_argument = click.argument("export", default=_EXPORT, type=click.Path(exists=True, dir_okay=False))
+offsets_option = click.option(
+    "--utf16-offsets",
+    "offsets",
+    type=click.Choice(["convert", "refuse"]),
+    default="convert",
+    show_default=True,
+    help="What to do with region offsets counted in UTF-16 code units.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vna-ner")
+def main() -> None:
+    """vna-ner: the VNA French NER and relation dataset, its tools and its benchmark."""
+    warnings.simplefilter("default")
+
+
+@main.command()
+@export_argument
+@config_option
+@offsets_option
+@_reports_input_errors
+def validate(export: str, config: str, offsets: str) -> None:
+    """Check a Label Studio JSON EXPORT against the config; list every problem found."""
+    from vna_ner.labelstudio import iter_tasks
+
+    count = sum(1 for _ in iter_tasks(Path(export), _schema(config), offsets=offsets))
+    click.echo(f"{export}: {count} tasks, no problem found")
+
+
+@main.command()
+@export_argument
+@config_option
+@offsets_option
+@click.option(
+    "--out",
+    default="splits",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder to write <config>/<split>.arrow and manifest.json into.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@_reports_input_errors
+def build(export: str, config: str, offsets: str, out: str, quiet: bool) -> None:
+    """Build the Arrow splits from EXPORT and print the summary table."""
+    from vna_ner.build import build as build_splits
+    from vna_ner.load import load
+    from vna_ner.stats import format_statistics, split_statistics
+
+    build_splits(Path(export), _schema(config), Path(out), offsets=offsets, progress=not quiet)
+    click.echo(format_statistics(split_statistics(load(data_dir=Path(out)))))
+
+
+@main.command()
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, exists=True),
+    help="Built splits folder (default: the splits shipped with the package).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="simple",
+    show_default=True,
+    type=click.Choice(["simple", "github", "json"]),
+    help="Table style, or JSON.",
+)
+@_reports_input_errors
+def stats(data_dir: str | None, fmt: str) -> None:
+    """Load the dataset and print documents, sentences, tokens, entities and relations per split."""
+    from vna_ner.load import load
+    from vna_ner.stats import format_statistics, split_statistics
+
+    table = split_statistics(load(data_dir=Path(data_dir) if data_dir else None))
+    click.echo(json.dumps(table, indent=2) if fmt == "json" else format_statistics(table, fmt))
+
+
+@main.command("to-labelstudio")
+@click.argument("output", type=click.Path(dir_okay=False))
+@click.option(
+    "--split",
+    type=click.Choice(["train", "validation", "test"]),
+    help="Only this split (default: all splits).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, exists=True),
+    help="Built splits folder (default: the splits shipped with the package).",
+)
+@config_option
+@_reports_input_errors
+def to_labelstudio(output: str, split: str | None, data_dir: str | None, config: str) -> None:
+    """Write the dataset's documents, gold as annotations, as Label Studio tasks to OUTPUT."""
+    from vna_ner.labelstudio import document_to_task, write_tasks
+    from vna_ner.load import documents_of, load
+
+    schema = _schema(config)
+    folder = Path(data_dir) if data_dir else None
+    splits = [split] if split else ["train", "validation", "test"]
+    tasks = [
+        document_to_task(document, schema)
+        for name in splits
+        for document in documents_of(load(split=name, data_dir=folder))
+    ]
+    write_tasks(tasks, Path(output))
+    click.echo(f"{output}: {len(tasks)} tasks")

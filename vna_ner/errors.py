@@ -1,0 +1,29 @@
+"""Problems found in user input, reported all at once with where they are and what is wrong."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem: the task or document, the region (if any) and a sentence a user can act on."""
+
+    where: str
+    message: str
+    region: str | None = None
+
+    def __str__(self) -> str:
+        region = f", region {self.region}" if self.region else ""
+        return f"{self.where}{region}: {self.message}"
+
+
+class InputError(ValueError):
+    """Input that vna-ner refuses; ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        shown = "\n".join(f"  - {problem}" for problem in self.problems[:50])
+        more = len(self.problems) - 50
+        tail = f"\n  … and {more} more" if more > 0 else ""
+        super().__init__(f"{len(self.problems)} problem(s):\n{shown}{tail}")

@@ -1,0 +1,62 @@
+"""The dataset's schema, declared once as ``datasets.Features`` for each configuration.
+
+Label names come from the project :class:`~vna_ner.schema.Schema`; Arrow types, the card's
+``dataset_info`` and the loaders all derive from these declarations.
+"""
+
+from __future__ import annotations
+
+from datasets import ClassLabel, Features, List, Value
+
+from vna_ner.schema import Schema
+
+CONFIGS = ("documents", "sentences")
+SPLITS = ("train", "validation", "test")
+
+
+def document_features(schema: Schema) -> Features:
+    """One row per document: text, tokens with offsets, IOB2 tags, entities, relations, provenance."""
+    return Features(
+        {
+            "id": Value("string"),
+            "text": Value("string"),
+            "tokens": List(Value("string")),
+            "token_offsets": List({"start": Value("int32"), "end": Value("int32")}),
+            "ner_tags": List(ClassLabel(names=list(schema.iob_tags))),
+            "sentence_starts": List(Value("int32")),
+            "entities": List(
+                {
+                    "id": Value("string"),
+                    "start": Value("int32"),
+                    "end": Value("int32"),
+                    "label": ClassLabel(names=list(schema.entity_labels)),
+                    "text": Value("string"),
+                }
+            ),
+            "relations": List(
+                {
+                    "head": Value("string"),
+                    "tail": Value("string"),
+                    "label": ClassLabel(names=list(schema.relation_labels)),
+                }
+            ),
+            "provenance": List({"source": Value("string"), "offset": Value("int32")}),
+        }
+    )
+
+
+def sentence_features(schema: Schema) -> Features:
+    """One row per sentence: the columns standard token-classification scripts expect."""
+    return Features(
+        {
+            "id": Value("string"),
+            "document_id": Value("string"),
+            "tokens": List(Value("string")),
+            "ner_tags": List(ClassLabel(names=list(schema.iob_tags))),
+        }
+    )
+
+
+def features_for(config: str, schema: Schema) -> Features:
+    """Features of configuration ``config`` (``documents`` or ``sentences``)."""
+    return {"documents": document_features, "sentences": sentence_features}[config](schema)

@@ -1,0 +1,323 @@
+"""Label Studio JSON exports in and task files out, validated against the project's schema.
+
+Reading streams the export (``ijson``), so memory does not grow with the number of tasks.
+Each task's gold annotation is chosen by :func:`choose_gold`; the others stay available
+for agreement figures through :func:`iter_tasks`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import ijson
+
+from vna_ner.documents import Document, Provenance, Relation, Span
+from vna_ner.errors import InputError, Problem
+from vna_ner.schema import Schema
+
+OffsetPolicy = Literal["convert", "refuse"]
+
+
+class Utf16OffsetWarning(UserWarning):
+    """Region offsets counted in UTF-16 code units were converted to code points."""
+
+
+@dataclass
+class Annotation:
+    """One annotator's (or one model's) regions and relations on a task."""
+
+    id: int | None
+    entities: list[Span]
+    relations: list[Relation]
+    ground_truth: bool = False
+    cancelled: bool = False
+    updated_at: str = ""
+    completed_by: Any = None
+
+
+@dataclass
+class Task:
+    """A task of an export: the document it holds and every annotation and prediction on it."""
+
+    document: Document
+    annotations: list[Annotation] = field(default_factory=list)
+    predictions: list[Annotation] = field(default_factory=list)
+
+
+def choose_gold(annotations: list[Annotation]) -> Annotation | None:
+    """The gold annotation: not cancelled; ground truth first; then the most recent; then highest id."""
+    candidates = [a for a in annotations if not a.cancelled]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda a: (a.ground_truth, a.updated_at, a.id or 0))
+
+
+def utf16_to_code_points(text: str) -> dict[int, int]:
+    """Map every UTF-16 code-unit offset of ``text`` that falls between characters to its code-point offset.
+
+    >>> utf16_to_code_points("📝a")
+    {0: 0, 2: 1, 3: 2}
+    """
+    mapping, units = {}, 0
+    for index, char in enumerate(text):
+        mapping[units] = index
+        units += 2 if ord(char) > 0xFFFF else 1
+    mapping[units] = len(text)
+    return mapping
+
+
+def _task_where(task: dict[str, Any], doc_id: str | None) -> str:
+    doc = f" (document {doc_id})" if doc_id else ""
+    return f"task {task.get('id', '?')}{doc}"
+
+
+class _TaskReader:
+    """Turns one raw task dict into a :class:`Task`, collecting problems instead of stopping."""
+
+    def __init__(self, schema: Schema, offsets: OffsetPolicy):
+        self.schema = schema
+        self.offsets = offsets
+        self.problems: list[Problem] = []
+
+    def read(self, raw: Any) -> Task | None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("data"), dict):
+            self.problems.append(Problem("export", "every task must be an object with a 'data' object"))
+            return None
+        data = raw["data"]
+        doc_id = data.get("doc_id")
+        doc_id = str(doc_id) if doc_id is not None else f"task-{raw.get('id')}"
+        where = _task_where(raw, doc_id)
+        text = data.get(self.schema.text_key)
+        if not isinstance(text, str) or not text:
+            self.problems.append(
+                Problem(where, f"data.{self.schema.text_key} must be a non-empty string, got {text!r:.40}")
+            )
+            return None
+        document = Document(
+            id=doc_id,
+            text=text,
+            provenance=[
+                Provenance(source=str(p["source"]), offset=int(p["offset"]))
+                for p in data.get("provenance", [])
+            ],
+            task_id=raw.get("id"),
+        )
+        task = Task(document=document)
+        for key, target in (("annotations", task.annotations), ("predictions", task.predictions)):
+            for record in raw.get(key) or []:
+                annotation = self._annotation(record, text, f"{where} {key[:-1]} {record.get('id')}")
+                if annotation is not None:
+                    target.append(annotation)
+        return task
+
+    def _annotation(self, record: dict[str, Any], text: str, where: str) -> Annotation | None:
+        result = record.get("result")
+        if not isinstance(result, list):
+            self.problems.append(Problem(where, "'result' must be a list of regions"))
+            return None
+        before = len(self.problems)
+        spans = [
+            span
+            for region in result
+            if region.get("type") == "labels" and region.get("from_name") == self.schema.from_name
+            for span in [self._span(region, text, where)]
+            if span is not None
+        ]
+        self._check_overlaps(spans, where)
+        relations = self._relations(result, {s.id: s for s in spans}, where)
+        if len(self.problems) > before:
+            return None
+        return Annotation(
+            id=record.get("id"),
+            entities=sorted(spans),
+            relations=relations,
+            ground_truth=bool(record.get("ground_truth")),
+            cancelled=bool(record.get("was_cancelled")),
+            updated_at=str(record.get("updated_at") or record.get("created_at") or ""),
+            completed_by=record.get("completed_by"),
+        )
+
+    def _span(self, region: dict[str, Any], text: str, where: str) -> Span | None:
+        region_id = str(region.get("id", "?"))
+        value = region.get("value") or {}
+        start, end, labels = value.get("start"), value.get("end"), value.get("labels")
+        report = lambda message: self.problems.append(Problem(where, message, region_id))  # noqa: E731
+        if not isinstance(start, int) or not isinstance(end, int):
+            report(f"start/end must be integers, got {start!r}/{end!r}")
+            return None
+        if not isinstance(labels, list) or len(labels) != 1:
+            report(f"a region needs exactly one label, got {labels!r}")
+            return None
+        label = labels[0]
+        if label not in self.schema.entity_labels:
+            report(f"unknown label {label!r} (config has {', '.join(self.schema.entity_labels)})")
+            return None
+        if start >= end:
+            report(f"empty or reversed span [{start}, {end})")
+            return None
+        surface = value.get("text")
+        if end <= len(text) and surface in (None, text[start:end]):
+            return Span(start, end, label, text[start:end], region_id)
+        mapping = utf16_to_code_points(text)
+        if start in mapping and end in mapping and text[mapping[start] : mapping[end]] == surface:
+            if self.offsets == "refuse":
+                report(
+                    f"offsets [{start}, {end}) are UTF-16 code units, not code points "
+                    f"(they match {surface!r} only when counted as a browser counts); "
+                    "re-run with offsets converted"
+                )
+                return None
+            warnings.warn(
+                f"{where}, region {region_id}: UTF-16 offsets [{start}, {end}) converted to "
+                f"code points [{mapping[start]}, {mapping[end]})",
+                Utf16OffsetWarning,
+                stacklevel=2,
+            )
+            return Span(mapping[start], mapping[end], label, surface, region_id)
+        if end > len(text):
+            report(f"span [{start}, {end}) is out of range for a text of {len(text)} characters")
+        else:
+            report(f"value.text {surface!r} differs from text[{start}:{end}] = {text[start:end]!r}")
+        return None
+
+    def _check_overlaps(self, spans: list[Span], where: str) -> None:
+        ordered = sorted(spans)
+        for previous, current in itertools.pairwise(ordered):
+            if current.start < previous.end:
+                self.problems.append(
+                    Problem(
+                        where,
+                        f"overlaps region {previous.id} ({previous.text!r} [{previous.start}, "
+                        f"{previous.end})): spans must be flat",
+                        current.id,
+                    )
+                )
+
+    def _relations(self, result: list[dict[str, Any]], spans: dict[str, Span], where: str) -> list[Relation]:
+        relations = []
+        for region in result:
+            if region.get("type") != "relation":
+                continue
+            head, tail = str(region.get("from_id")), str(region.get("to_id"))
+            name = f"relation {head}->{tail}"
+            labels = region.get("labels") or []
+            direction = region.get("direction", "right")
+            if direction == "left":
+                head, tail = tail, head
+            elif direction != "right":
+                self.problems.append(Problem(where, f"direction {direction!r} is not directed", name))
+                continue
+            missing = [rid for rid in (head, tail) if rid not in spans]
+            if missing:
+                self.problems.append(Problem(where, f"points to missing region(s) {missing}", name))
+                continue
+            if len(labels) != 1:
+                self.problems.append(Problem(where, f"needs exactly one label, got {labels!r}", name))
+                continue
+            violation = self.schema.relation_violation(labels[0], spans[head].label, spans[tail].label)
+            if violation:
+                self.problems.append(Problem(where, f"{labels[0]}: {violation}", name))
+                continue
+            relations.append(Relation(head=head, tail=tail, label=labels[0]))
+        return sorted(set(relations))
+
+
+def iter_raw_tasks(path: Path) -> Iterator[Any]:
+    """Stream the tasks of a Label Studio JSON export (a top-level list) one at a time."""
+    with Path(path).open("rb") as stream:
+        try:
+            yield from ijson.items(stream, "item", use_float=True)
+        except ijson.JSONError as error:
+            raise InputError([Problem(str(path), f"not a valid JSON export: {error}")]) from error
+
+
+def iter_tasks(path: Path, schema: Schema, *, offsets: OffsetPolicy = "convert") -> Iterator[Task]:
+    """Validated tasks of an export; raises :class:`InputError` listing every problem at the end."""
+    reader = _TaskReader(schema, offsets)
+    seen_tasks: set[Any] = set()
+    seen_docs: set[str] = set()
+    for raw in iter_raw_tasks(path):
+        task = reader.read(raw)
+        if task is None:
+            continue
+        document = task.document
+        where = _task_where({"id": document.task_id}, document.id)
+        if document.task_id is not None and document.task_id in seen_tasks:
+            reader.problems.append(Problem(where, "duplicate task id"))
+        if document.id in seen_docs:
+            reader.problems.append(Problem(where, "duplicate document id"))
+        seen_tasks.add(document.task_id)
+        seen_docs.add(document.id)
+        if not reader.problems:
+            yield task
+    if reader.problems:
+        raise InputError(reader.problems)
+
+
+def iter_documents(path: Path, schema: Schema, *, offsets: OffsetPolicy = "convert") -> Iterator[Document]:
+    """Documents of an export, each carrying its gold annotation (see :func:`choose_gold`)."""
+    for task in iter_tasks(path, schema, offsets=offsets):
+        gold = choose_gold(task.annotations)
+        if gold is not None:
+            task.document.entities = gold.entities
+            task.document.relations = gold.relations
+        yield task.document
+
+
+def read_documents(path: Path, schema: Schema, *, offsets: OffsetPolicy = "convert") -> list[Document]:
+    """All documents of an export, validated; see :func:`iter_documents`."""
+    return list(iter_documents(path, schema, offsets=offsets))
+
+
+def annotation_result(
+    entities: Iterable[Span], relations: Iterable[Relation], schema: Schema
+) -> list[dict[str, Any]]:
+    """Label Studio ``result`` regions for spans (region id = span id) and their relations."""
+    result: list[dict[str, Any]] = [
+        {
+            "id": span.id,
+            "from_name": schema.from_name,
+            "to_name": schema.to_name,
+            "type": "labels",
+            "value": {"start": span.start, "end": span.end, "text": span.text, "labels": [span.label]},
+        }
+        for span in entities
+    ]
+    result += [
+        {
+            "type": "relation",
+            "from_id": relation.head,
+            "to_id": relation.tail,
+            "direction": "right",
+            "labels": [relation.label],
+        }
+        for relation in relations
+    ]
+    return result
+
+
+def document_to_task(
+    document: Document, schema: Schema, *, as_predictions: bool = False, model_version: str = ""
+) -> dict[str, Any]:
+    """One importable Label Studio task holding the document as an annotation or a prediction."""
+    data: dict[str, Any] = {schema.text_key: document.text, "doc_id": document.id}
+    if document.provenance:
+        data["provenance"] = [{"source": p.source, "offset": p.offset} for p in document.provenance]
+    result = annotation_result(document.entities, document.relations, schema)
+    if as_predictions:
+        return {"data": data, "predictions": [{"model_version": model_version, "result": result}]}
+    return {"data": data, "annotations": [{"result": result, "ground_truth": True}]}
+
+
+def write_tasks(tasks: list[dict[str, Any]], path: Path) -> None:
+    """Write tasks as pretty, key-sorted JSON, atomically (a temporary file renamed into place)."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(tasks, ensure_ascii=False, indent=2, sort_keys=True) + "\n", "utf-8")
+    temporary.replace(path)

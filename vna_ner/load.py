@@ -1,0 +1,59 @@
+"""Load the built splits: offline, from the Arrow files shipped inside the package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from datasets import Dataset, DatasetDict
+
+from vna_ner.documents import Document, Provenance, Relation, Span
+from vna_ner.features import CONFIGS, SPLITS
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def splits_dir() -> Path:
+    """The folder of built splits: inside an installed wheel, else the source checkout's ``splits/``."""
+    for candidate in (_PACKAGE / "splits", _PACKAGE.parent / "splits"):
+        if (candidate / "documents").is_dir():
+            return candidate
+    raise FileNotFoundError(
+        "no built splits found next to the vna_ner package; run `vna-ner build` in a source checkout"
+    )
+
+
+def load(
+    config: str = "documents", split: str | None = None, *, data_dir: Path | None = None
+) -> DatasetDict | Dataset:
+    """The ``documents`` (default) or ``sentences`` configuration, as a DatasetDict or one split.
+
+    >>> load("sentences", split="test")  # doctest: +SKIP
+    Dataset({features: ['id', 'document_id', 'tokens', 'ner_tags'], ...})
+    """
+    if config not in CONFIGS:
+        raise ValueError(f"unknown configuration {config!r}; choose one of {', '.join(CONFIGS)}")
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    folder = Path(data_dir) if data_dir is not None else splits_dir()
+    if split is not None:
+        return Dataset.from_file(str(folder / config / f"{split}.arrow"))
+    return DatasetDict({name: Dataset.from_file(str(folder / config / f"{name}.arrow")) for name in SPLITS})
+
+
+def documents_of(dataset: Dataset) -> list[Document]:
+    """The :class:`Document` objects of a ``documents``-configuration split, labels as names."""
+    entity_names = dataset.features["entities"].feature["label"].names
+    relation_names = dataset.features["relations"].feature["label"].names
+    return [
+        Document(
+            id=row["id"],
+            text=row["text"],
+            entities=[
+                Span(e["start"], e["end"], entity_names[e["label"]], e["text"], e["id"])
+                for e in row["entities"]
+            ],
+            relations=[Relation(r["head"], r["tail"], relation_names[r["label"]]) for r in row["relations"]],
+            provenance=[Provenance(p["source"], p["offset"]) for p in row["provenance"]],
+        )
+        for row in dataset
+    ]

@@ -1,0 +1,119 @@
+"""The annotation schema of a Label Studio project: entity and relation labels, argument types.
+
+Labels come from the labeling config through ``label_studio_sdk``'s label interface, never from
+code; which entity types a relation may link comes from an optional JSON file beside it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from label_studio_sdk.label_interface import LabelInterface
+from label_studio_sdk.label_interface.control_tags import LabelsTag
+
+ANY = "*"
+
+
+class SchemaError(ValueError):
+    """A labeling config or relation-argument file that vna-ner cannot use."""
+
+
+@dataclass(frozen=True)
+class ArgumentTypes:
+    """Entity labels allowed as head and tail of one relation label (``*`` allows any)."""
+
+    head: frozenset[str]
+    tail: frozenset[str]
+    same_type: bool = False
+
+    def violation(self, head: str, tail: str) -> str | None:
+        """Why ``head -> tail`` is not allowed, or None when it is."""
+        if ANY not in self.head and head not in self.head:
+            return f"head must be {'/'.join(sorted(self.head))}, not {head}"
+        if ANY not in self.tail and tail not in self.tail:
+            return f"tail must be {'/'.join(sorted(self.tail))}, not {tail}"
+        if self.same_type and head != tail:
+            return f"head and tail must have the same type, not {head} and {tail}"
+        return None
+
+
+@dataclass(frozen=True)
+class Schema:
+    """What a project may contain: entity labels (config order), relation labels, and their names."""
+
+    entity_labels: tuple[str, ...]
+    relation_labels: tuple[str, ...]
+    from_name: str = "label"
+    to_name: str = "text"
+    text_key: str = "text"
+    arguments: dict[str, ArgumentTypes] = field(default_factory=dict)
+
+    @property
+    def iob_tags(self) -> tuple[str, ...]:
+        """IOB2 tag names, ``O`` first, then ``B-``/``I-`` per entity label in config order."""
+        return ("O", *tuple(f"{p}-{label}" for label in self.entity_labels for p in ("B", "I")))
+
+    def relation_violation(self, label: str, head: str, tail: str) -> str | None:
+        """Why relation ``label`` cannot link entity types ``head -> tail``, or None."""
+        if label not in self.relation_labels:
+            return f"unknown relation label {label!r} (config has {', '.join(self.relation_labels)})"
+        arguments = self.arguments.get(label)
+        return arguments.violation(head, tail) if arguments else None
+
+
+def _relation_labels(config: str) -> tuple[str, ...]:
+    """Relation labels of the config's ``<Relations>`` block (the label interface skips them)."""
+    view = LabelInterface.parse_config_to_json(config).get("View", {})
+    relations = view.get("Relations", {}).get("Relation", [])
+    if isinstance(relations, dict):
+        relations = [relations]
+    return tuple(relation["@value"] for relation in relations)
+
+
+def parse_schema(config: str, arguments: dict[str, dict] | None = None) -> Schema:
+    """Schema of a labeling config string, with optional relation argument types."""
+    interface = LabelInterface(config)
+    span_controls = [
+        control
+        for control in interface.controls
+        if isinstance(control, LabelsTag) and any(obj.tag == "Text" for obj in control.objects)
+    ]
+    if len(span_controls) != 1:
+        raise SchemaError(
+            f"the labeling config needs exactly one <Labels> control on a <Text> object, "
+            f"found {len(span_controls)}"
+        )
+    control = span_controls[0]
+    text_object = control.objects[0]
+    relation_labels = _relation_labels(config)
+    argument_types = {}
+    for label, spec in (arguments or {}).items():
+        if label not in relation_labels:
+            raise SchemaError(f"relation arguments name {label!r}, which the config does not have")
+        argument_types[label] = ArgumentTypes(
+            head=frozenset(spec["head"]),
+            tail=frozenset(spec["tail"]),
+            same_type=bool(spec.get("same_type", False)),
+        )
+    return Schema(
+        entity_labels=tuple(control.labels),
+        relation_labels=relation_labels,
+        from_name=control.name,
+        to_name=text_object.name,
+        text_key=text_object.value.lstrip("$"),
+        arguments=argument_types,
+    )
+
+
+def load_schema(config_path: Path, arguments_path: Path | None = None) -> Schema:
+    """Schema of the labeling config at ``config_path``; argument types from ``arguments_path``.
+
+    When ``arguments_path`` is None, ``relation_arguments.json`` beside the config is used if present.
+    """
+    config_path = Path(config_path)
+    if arguments_path is None and (config_path.parent / "relation_arguments.json").exists():
+        arguments_path = config_path.parent / "relation_arguments.json"
+    arguments = json.loads(Path(arguments_path).read_text("utf-8")) if arguments_path else None
+    return parse_schema(config_path.read_text("utf-8"), arguments)

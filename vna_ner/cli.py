@@ -22,6 +22,7 @@ from vna_ner.schema import Schema, SchemaError, load_schema
 EXIT_INVALID = 1
 _CONFIG = "annotations/labeling_config.xml"
 _EXPORT = "annotations/gold.json"
+_EXCEPTIONS = "annotations/consistency_exceptions.json"
 
 
 def _reports_input_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -156,3 +157,58 @@ def to_labelstudio(output: str, split: str | None, data_dir: str | None, config:
     ]
     write_tasks(tasks, Path(output))
     click.echo(f"{output}: {len(tasks)} tasks")
+
+
+@main.command()
+@export_argument
+@config_option
+@click.option(
+    "--exceptions",
+    type=click.Path(exists=True, dir_okay=False),
+    help=f"Accepted findings (JSON, each with a reason) [default: {_EXCEPTIONS} if present].",
+)
+@_reports_input_errors
+def check(export: str, config: str, exceptions: str | None) -> None:
+    """List inconsistencies in the gold of EXPORT; exit 1 if any is not accepted."""
+    from vna_ner.consistency import check_consistency, read_exceptions
+    from vna_ner.labelstudio import read_documents
+
+    schema = _schema(config)
+    if exceptions is None and Path(_EXCEPTIONS).exists():
+        exceptions = _EXCEPTIONS
+    accepted_list = read_exceptions(Path(exceptions)) if exceptions else []
+    reported, accepted = check_consistency(read_documents(Path(export), schema), schema, accepted_list)
+    for finding in reported:
+        click.echo(str(finding))
+    click.echo(f"{len(reported)} finding(s) reported, {len(accepted)} accepted by exceptions")
+    if reported:
+        sys.exit(EXIT_INVALID)
+
+
+@main.command()
+@export_argument
+@config_option
+@click.option("--output", type=click.Path(dir_okay=False), help="Write the figures as JSON here.")
+@_reports_input_errors
+def agreement(export: str, config: str, output: str | None) -> None:
+    """Agreement between the gold and the second annotation of every doubly annotated task of EXPORT."""
+    from vna_ner.agreement import agreement as measure
+    from vna_ner.labelstudio import choose_gold, iter_tasks
+
+    pairs = []
+    for task in iter_tasks(Path(export), _schema(config)):
+        gold = choose_gold(task.annotations)
+        others = [a for a in task.annotations if a is not gold and not a.cancelled]
+        if gold is not None and others:
+            second = choose_gold(others)
+            pairs.append((gold.entities, gold.relations, second.entities, second.relations))
+    figures = {"documents": len(pairs), **measure(pairs)}
+    for kind in ("entities", "relations"):
+        for label, row in figures[kind].items():
+            click.echo(
+                f"{kind:9} {label:10} F1 {row['f1']:.4f}  agreed {row['agreed']:4}  "
+                f"only gold {row['only_first']:3}  only second {row['only_second']:3}"
+            )
+    click.echo(f"over {len(pairs)} doubly annotated documents")
+    if output:
+        Path(output).write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", "utf-8")

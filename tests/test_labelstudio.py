@@ -1,0 +1,201 @@
+"""Reading Label Studio exports: every kind of bad input is refused with task, region and reason."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import CONFIG, region, relation, task, write_export
+from vna_ner.documents import Document, Provenance, Relation, Span
+from vna_ner.errors import InputError
+from vna_ner.labelstudio import (
+    Annotation,
+    Utf16OffsetWarning,
+    choose_gold,
+    document_to_task,
+    iter_tasks,
+    read_documents,
+    utf16_to_code_points,
+)
+from vna_ner.schema import load_schema
+
+SCHEMA = load_schema(CONFIG)
+TEXT = "M. Giang, vice-ministre, a reçu Mme Teo à Hanoi."
+
+
+def problems_of(tmp_path, tasks, **kwargs) -> list[str]:
+    with pytest.raises(InputError) as caught:
+        read_documents(write_export(tmp_path / "export.json", tasks), SCHEMA, **kwargs)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_a_valid_export_gives_documents_with_spans_and_relations(tmp_path):
+    result = [region("a", 3, 8, "Giang"), region("b", 10, 23, "vice-ministre", "TITLE"), relation("a", "b")]
+    (document,) = read_documents(write_export(tmp_path / "e.json", [task(1, TEXT, result)]), SCHEMA)
+    assert document.id == "doc-1"
+    assert document.entities == [Span(3, 8, "PER", "Giang", "a"), Span(10, 23, "TITLE", "vice-ministre", "b")]
+    assert document.relations == [Relation("a", "b", "HAS_TITLE")]
+
+
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        (
+            [region("a", 3, 99, "Giang")],
+            "task 1 (document doc-1) annotation 10, region a: span [3, 99) is out of range",
+        ),
+        ([region("a", 3, 8, "Gianx")], "region a: value.text 'Gianx' differs from text[3:8] = 'Giang'"),
+        ([region("a", 3, 8, "Giang"), region("b", 6, 12, "ng, vi")], "region b: overlaps region a"),
+        ([region("a", 8, 8, "")], "region a: empty or reversed span [8, 8)"),
+        ([region("a", 3, 8, "Giang", "PERSON")], "region a: unknown label 'PERSON'"),
+        (
+            [region("a", 3, 8, "Giang"), relation("a", "zz")],
+            "relation a->zz: points to missing region(s) ['zz']",
+        ),
+        (
+            [region("a", 3, 8, "Giang"), region("b", 42, 47, "Hanoi", "LOC"), relation("a", "b")],
+            "relation a->b: HAS_TITLE: tail must be TITLE, not LOC",
+        ),
+        (
+            [region("a", 3, 8, "Giang"), region("b", 42, 47, "Hanoi", "LOC"), relation("a", "b", "LIKES")],
+            "relation a->b: LIKES: unknown relation label 'LIKES'",
+        ),
+        (
+            [region("a", 3, 8, "Giang"), region("b", 42, 47, "Hanoi", "LOC"), relation("a", "b", "ALIAS_OF")],
+            "ALIAS_OF: head and tail must have the same type, not PER and LOC",
+        ),
+        (
+            [region("a", 3, 8, "Giang"), region("b", 36, 39, "Teo"), relation("a", "b", "MEETS", "bi")],
+            "direction 'bi' is not directed",
+        ),
+    ],
+)
+def test_bad_regions_are_reported_with_task_region_and_reason(tmp_path, result, expected):
+    problems = problems_of(tmp_path, [task(1, TEXT, result)])
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_every_problem_is_listed_not_just_the_first(tmp_path):
+    tasks = [task(1, TEXT, [region("a", 3, 99, "x")]), task(2, TEXT, [region("b", 0, 1, "M", "FOO")])]
+    problems = problems_of(tmp_path, tasks)
+    assert len(problems) == 2 and "task 1" in problems[0] and "task 2" in problems[1]
+
+
+def test_duplicate_task_and_document_ids_are_refused(tmp_path):
+    first = task(1, TEXT, [])
+    second = {**task(1, TEXT, []), "data": {"text": TEXT, "doc_id": "doc-1"}}
+    problems = problems_of(tmp_path, [first, second])
+    assert any("duplicate task id" in p for p in problems)
+    assert any("duplicate document id" in p for p in problems)
+
+
+@pytest.mark.parametrize("text", ["", None, 42])
+def test_text_must_be_a_non_empty_string(tmp_path, text):
+    bad = {"id": 7, "data": {"text": text}, "annotations": []}
+    assert any("data.text must be a non-empty string" in p for p in problems_of(tmp_path, [bad]))
+
+
+def test_a_file_that_is_not_json_is_refused(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('[{"id": 1, "data": ', encoding="utf-8")
+    with pytest.raises(InputError, match="not a valid JSON export"):
+        read_documents(path, SCHEMA)
+
+
+EMOJI_TEXT = "📝Édito: Campagne Quang Trung"
+
+
+def test_code_point_offsets_after_an_emoji_are_read_as_they_are(tmp_path):
+    start = EMOJI_TEXT.index("Quang")
+    export = [task(1, EMOJI_TEXT, [region("a", start, start + 11, "Quang Trung", "EVENT")])]
+    (document,) = read_documents(write_export(tmp_path / "e.json", export), SCHEMA)
+    assert document.entities[0].text == "Quang Trung"
+
+
+def test_utf16_offsets_after_an_emoji_are_converted_with_a_warning(tmp_path):
+    start = EMOJI_TEXT.index("Quang") + 1  # the emoji counts as two UTF-16 code units
+    export = [task(1, EMOJI_TEXT, [region("a", start, start + 11, "Quang Trung", "EVENT")])]
+    with pytest.warns(Utf16OffsetWarning, match=r"region a: UTF-16 offsets \[18, 29\) converted"):
+        (document,) = read_documents(write_export(tmp_path / "e.json", export), SCHEMA)
+    assert (document.entities[0].start, document.entities[0].text) == (start - 1, "Quang Trung")
+
+
+def test_utf16_offsets_can_be_refused_instead(tmp_path):
+    start = EMOJI_TEXT.index("Quang") + 1
+    export = [task(1, EMOJI_TEXT, [region("a", start, start + 11, "Quang Trung", "EVENT")])]
+    problems = problems_of(tmp_path, export, offsets="refuse")
+    assert any("UTF-16 code units, not code points" in p for p in problems)
+
+
+def test_utf16_mapping_counts_astral_characters_twice():
+    assert utf16_to_code_points("a📝b") == {0: 0, 1: 1, 3: 2, 4: 3}
+
+
+def test_a_left_pointing_relation_is_stored_head_to_tail(tmp_path):
+    result = [
+        region("a", 3, 8, "Giang"),
+        region("b", 10, 23, "vice-ministre", "TITLE"),
+        relation("b", "a", direction="left"),
+    ]
+    (document,) = read_documents(write_export(tmp_path / "e.json", [task(1, TEXT, result)]), SCHEMA)
+    assert document.relations == [Relation("a", "b", "HAS_TITLE")]
+
+
+def _annotation(aid, *, ground_truth=False, cancelled=False, updated_at=""):
+    return Annotation(aid, [], [], ground_truth=ground_truth, cancelled=cancelled, updated_at=updated_at)
+
+
+def test_gold_is_the_ground_truth_annotation_first():
+    chosen = choose_gold(
+        [_annotation(1, updated_at="2026-02"), _annotation(2, ground_truth=True, updated_at="2026-01")]
+    )
+    assert chosen.id == 2
+
+
+def test_gold_is_otherwise_the_most_recent_non_cancelled_annotation():
+    annotations = [
+        _annotation(1, updated_at="2026-01-01"),
+        _annotation(2, updated_at="2026-03-01", cancelled=True),
+        _annotation(3, updated_at="2026-02-01"),
+    ]
+    assert choose_gold(annotations).id == 3
+    assert choose_gold([_annotation(4, cancelled=True)]) is None
+
+
+def test_other_annotations_and_predictions_stay_available(tmp_path):
+    raw = task(1, TEXT, [region("a", 3, 8, "Giang")], ground_truth=True)
+    raw["annotations"].append({"id": 11, "result": [], "was_cancelled": False})
+    raw["predictions"] = [{"id": 5, "model_version": "m", "result": [region("p", 42, 47, "Hanoi", "LOC")]}]
+    (read,) = iter_tasks(write_export(tmp_path / "e.json", [raw]), SCHEMA)
+    assert [a.id for a in read.annotations] == [10, 11]
+    assert read.predictions[0].entities == [Span(42, 47, "LOC", "Hanoi", "p")]
+
+
+def test_a_document_becomes_a_task_that_reads_back_identically(tmp_path):
+    document = Document(
+        id="d",
+        text=TEXT,
+        entities=[Span(3, 8, "PER", "Giang", "e1"), Span(10, 23, "TITLE", "vice-ministre", "e2")],
+        relations=[Relation("e1", "e2", "HAS_TITLE")],
+        provenance=[Provenance("page.txt", 120)],
+    )
+    exported = document_to_task(document, SCHEMA)
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps([{"id": 1, **exported}]), encoding="utf-8")
+    (read,) = read_documents(path, SCHEMA)
+    assert (read.id, read.text, read.entities, read.relations, read.provenance) == (
+        document.id,
+        document.text,
+        document.entities,
+        document.relations,
+        document.provenance,
+    )
+
+
+def test_predictions_become_prediction_results():
+    document = Document(id="d", text=TEXT, entities=[Span(3, 8, "PER", "Giang", "e1")])
+    exported = document_to_task(document, SCHEMA, as_predictions=True, model_version="dict-v1")
+    assert "annotations" not in exported
+    assert exported["predictions"][0]["model_version"] == "dict-v1"
+    assert exported["predictions"][0]["result"][0]["value"]["labels"] == ["PER"]

@@ -1,0 +1,124 @@
+"""Plumbing shared by the baseline scripts: the documents they read, the prediction JSONL they write, timing.
+
+Every baseline predicts the validation and test splits and writes ``eval/predictions/<system>.<split>.jsonl``
+(the format ``vna_ner.predictions`` reads) and ``<system>.<split>.throughput.json`` beside it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from datasets import Dataset
+
+ROOT = Path(__file__).resolve().parents[2]
+PREDICTIONS = ROOT / "eval" / "predictions"
+PREDICTED_SPLITS = ("validation", "test")
+TIMING_REPEATS = 3
+
+CharSpan = tuple[int, int, str]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TokenizedDocument:
+    """One document of a split as the baselines see it: the dataset's own tokens and the gold spans."""
+
+    id: str
+    text: str
+    tokens: list[str]
+    offsets: list[tuple[int, int]]
+    sentence_starts: list[int]
+    entities: list[CharSpan]
+
+    @property
+    def spaces(self) -> list[bool]:
+        """Whether whitespace follows each token, as spaCy's ``Doc(words, spaces)`` wants it."""
+        ends = [end for _, end in self.offsets]
+        starts = [start for start, _ in self.offsets[1:]]
+        return [start > end for start, end in zip(starts, ends, strict=False)] + [False]
+
+    def sentences(self) -> list[tuple[int, int]]:
+        """Character range ``[start, end)`` of each sentence, from its first to its last token."""
+        firsts = [*self.sentence_starts, len(self.tokens)]
+        return [
+            (self.offsets[first][0], self.offsets[last - 1][1])
+            for first, last in itertools.pairwise(firsts)
+            if last > first
+        ]
+
+
+def tokenized_documents(dataset: Dataset) -> list[TokenizedDocument]:
+    """The documents of a ``documents``-configuration split, entity labels as names."""
+    names = dataset.features["entities"].feature["label"].names
+    return [
+        TokenizedDocument(
+            id=row["id"],
+            text=row["text"],
+            tokens=list(row["tokens"]),
+            offsets=[(o["start"], o["end"]) for o in row["token_offsets"]],
+            sentence_starts=list(row["sentence_starts"]),
+            entities=[(e["start"], e["end"], names[e["label"]]) for e in row["entities"]],
+        )
+        for row in dataset
+    ]
+
+
+def prediction_line(
+    document_id: str, entities: Iterable[CharSpan], relations: Iterable[tuple[int, int, str]] | None = None
+) -> dict:
+    """One JSONL line; relations (if any) are ``(head, tail, label)`` indices into ``entities`` as given."""
+    line: dict = {
+        "id": document_id,
+        "entities": [{"start": s, "end": e, "label": label} for s, e, label in entities],
+    }
+    if relations is not None:
+        line["relations"] = [{"head": h, "tail": t, "label": label} for h, t, label in relations]
+    return line
+
+
+def write_predictions(system: str, split: str, lines: list[dict]) -> Path:
+    """Write ``eval/predictions/<system>.<split>.jsonl``, one document per line, byte-stable."""
+    path = PREDICTIONS / f"{system}.{split}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for line in lines:
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return path
+
+
+def timed(predict: Callable[[], T], repeats: int = TIMING_REPEATS) -> tuple[T, float]:
+    """Run ``predict`` ``repeats`` times: its (deterministic) result, and the median wall-clock seconds."""
+    seconds = []
+    result: T
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = predict()
+        seconds.append(time.perf_counter() - started)
+    return result, statistics.median(seconds)
+
+
+def write_throughput(system: str, split: str, documents: list[TokenizedDocument], seconds: float) -> Path:
+    """Write ``<system>.<split>.throughput.json``: tokens per second of the prediction step over the split."""
+    tokens = sum(len(document.tokens) for document in documents)
+    record = {
+        "tokens": tokens,
+        "seconds": round(seconds, 4),
+        "tokens_per_second": round(tokens / seconds) if seconds > 0 else None,
+        "protocol": (
+            f"prediction step only (model loading excluded), wall clock over the whole split, "
+            f"median of {TIMING_REPEATS} runs, CPU only, {os.cpu_count()} cores"
+        ),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+    path = PREDICTIONS / f"{system}.{split}.throughput.json"
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return path

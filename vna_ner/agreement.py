@@ -3,6 +3,9 @@
 Entities agree when start, end and label are identical (exact match); relations agree when
 both argument spans (offsets and labels) and the relation label are identical. F1 is symmetric,
 so which annotation is called the reference does not change it.
+
+In an export, the gold of a task is chosen by :func:`~vna_ner.labelstudio.choose_gold`; its other
+non-cancelled annotations are the independent passes, in annotation-id (import) order.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vna_ner.documents import Relation, Span
+from vna_ner.labelstudio import Annotation, Task, choose_gold
 
 Key = tuple
 
@@ -86,4 +90,31 @@ def agreement(
     return {
         "entities": {k: v.to_dict() for k, v in compare(entity_pairs, lambda key: key[2]).items()},
         "relations": {k: v.to_dict() for k, v in compare(relation_pairs, lambda key: key[2]).items()},
+    }
+
+
+def _pair(
+    first: Annotation, second: Annotation
+) -> tuple[list[Span], list[Relation], list[Span], list[Relation]]:
+    return first.entities, first.relations, second.entities, second.relations
+
+
+def pass_agreement(tasks: Iterable[Task]) -> dict[str, dict]:
+    """Agreement of pass 1 with pass 2 (before adjudication) and of each pass with the adjudicated gold.
+
+    Only tasks with the annotations a comparison needs take part in it; ``documents`` counts them.
+    """
+    comparisons: dict[str, list] = {"pass1_vs_pass2": [], "pass1_vs_gold": [], "pass2_vs_gold": []}
+    for task in tasks:
+        gold = choose_gold(task.annotations)
+        passes = sorted(
+            (a for a in task.annotations if a is not gold and not a.cancelled), key=lambda a: a.id or 0
+        )
+        if len(passes) >= 2:
+            comparisons["pass1_vs_pass2"].append(_pair(passes[0], passes[1]))
+        if gold is not None:
+            for number, annotation in enumerate(passes[:2], start=1):
+                comparisons[f"pass{number}_vs_gold"].append(_pair(annotation, gold))
+    return {
+        name: {"documents": len(pairs), **agreement(pairs)} for name, pairs in comparisons.items() if pairs
     }

@@ -191,24 +191,18 @@ def check(export: str, config: str, exceptions: str | None) -> None:
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the figures as JSON here.")
 @_reports_input_errors
 def agreement(export: str, config: str, output: str | None) -> None:
-    """Agreement between the gold and the second annotation of every doubly annotated task of EXPORT."""
-    from vna_ner.agreement import agreement as measure
-    from vna_ner.labelstudio import choose_gold, iter_tasks
+    """Agreement between the independent passes of EXPORT, and of each pass with the gold."""
+    from vna_ner.agreement import pass_agreement
+    from vna_ner.labelstudio import iter_tasks
 
-    pairs = []
-    for task in iter_tasks(Path(export), _schema(config)):
-        gold = choose_gold(task.annotations)
-        others = [a for a in task.annotations if a is not gold and not a.cancelled]
-        if gold is not None and others:
-            second = choose_gold(others)
-            pairs.append((gold.entities, gold.relations, second.entities, second.relations))
-    figures = {"documents": len(pairs), **measure(pairs)}
-    for kind in ("entities", "relations"):
-        for label, row in figures[kind].items():
-            click.echo(
-                f"{kind:9} {label:10} F1 {row['f1']:.4f}  agreed {row['agreed']:4}  "
-                f"only gold {row['only_first']:3}  only second {row['only_second']:3}"
-            )
-    click.echo(f"over {len(pairs)} doubly annotated documents")
+    figures = pass_agreement(iter_tasks(Path(export), _schema(config)))
+    for name, comparison in figures.items():
+        click.echo(f"{name} ({comparison['documents']} documents)")
+        for kind in ("entities", "relations"):
+            for label, row in comparison[kind].items():
+                click.echo(
+                    f"  {kind:9} {label:10} F1 {row['f1']:.4f}  agreed {row['agreed']:4}  "
+                    f"only first {row['only_first']:3}  only second {row['only_second']:3}"
+                )
     if output:
         Path(output).write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", "utf-8")

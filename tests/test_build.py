@@ -1,0 +1,111 @@
+"""Building the Arrow splits: no gold entity lost, deterministic, nothing half-written on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from helpers import CONFIG, REPO, region, task, write_export
+from vna_ner.align import iob2_to_spans
+from vna_ner.build import build, content_hash, document_rows
+from vna_ner.cli import main
+from vna_ner.errors import InputError
+from vna_ner.labelstudio import read_documents
+from vna_ner.load import load
+from vna_ner.schema import load_schema
+
+SCHEMA = load_schema(CONFIG)
+GOLD = REPO / "annotations" / "gold.json"
+SHIPPED = REPO / "splits"
+
+
+@pytest.fixture(scope="module")
+def gold_documents():
+    return read_documents(GOLD, SCHEMA)
+
+
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory):
+    out = tmp_path_factory.mktemp("build") / "splits"
+    build(GOLD, SCHEMA, out, progress=False)
+    return out
+
+
+def test_entities_recovered_from_the_tags_equal_the_gold_in_every_document(gold_documents):
+    for document in gold_documents:
+        row, _ = document_rows(document)
+        offsets = [(t["start"], t["end"]) for t in row["token_offsets"]]
+        gold = [(s.start, s.end, s.label) for s in sorted(document.entities)]
+        assert iob2_to_spans(offsets, row["ner_tags"]) == gold, document.id
+
+
+def test_glued_words_are_cut_at_the_gold_boundary(gold_documents):
+    (document,) = [d for d in gold_documents if d.id == "002-main"]
+    row, _ = document_rows(document)
+    phuc = row["tokens"].index("Phuc")
+    assert row["tokens"][phuc - 2 : phuc + 2] == ["Nguyen", "Xuan", "Phuc", "effectuera"]
+
+
+def test_sentences_partition_the_document_tokens(gold_documents):
+    for document in gold_documents[:5]:
+        row, sentences = document_rows(document)
+        assert [t for s in sentences for t in s["tokens"]] == row["tokens"]
+        assert [t for s in sentences for t in s["ner_tags"]] == row["ner_tags"]
+        assert all(not s["ner_tags"][0].startswith("I-") for s in sentences), "a sentence cuts an entity"
+
+
+def test_building_twice_gives_identical_files(rebuilt, tmp_path):
+    again = tmp_path / "again"
+    build(GOLD, SCHEMA, again, progress=False)
+    files = sorted(p.relative_to(rebuilt) for p in rebuilt.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    assert all((rebuilt / f).read_bytes() == (again / f).read_bytes() for f in files)
+
+
+def test_the_shipped_splits_are_what_the_gold_builds(rebuilt):
+    for path in rebuilt.rglob("*"):
+        if path.is_file():
+            assert path.read_bytes() == (SHIPPED / path.relative_to(rebuilt)).read_bytes(), path
+
+
+def test_splits_are_balanced_by_entities_and_keep_every_label(rebuilt):
+    documents = load(data_dir=rebuilt)
+    counts = {name: sum(len(row) for row in split["entities"]) for name, split in documents.items()}
+    total = sum(counts.values())
+    for name, target in (("train", 0.6), ("validation", 0.2), ("test", 0.2)):
+        assert abs(counts[name] / total - target) < 0.05, counts
+    names = documents["train"].features["entities"].feature["label"].names
+    for split in documents.values():
+        assert {e["label"] for row in split["entities"] for e in row} == set(range(len(names)))
+    test_ids = set(documents["test"]["id"])
+    assert any(i.endswith("-main") for i in test_ids)
+    assert any(row for row in documents["test"]["relations"])
+
+
+def test_manifest_lists_every_document_once_with_its_content_hash(rebuilt, gold_documents):
+    manifest = json.loads((rebuilt / "manifest.json").read_text())
+    listed = {item["id"]: item["sha256"] for split in manifest["splits"].values() for item in split}
+    assert listed == {d.id: content_hash(d) for d in gold_documents}
+
+
+def test_a_bad_export_fails_the_build_and_leaves_the_old_splits_untouched(tmp_path):
+    out = tmp_path / "splits"
+    out.mkdir()
+    (out / "keep.txt").write_text("previous build")
+    bad = write_export(tmp_path / "bad.json", [task(1, "Hanoi et Cuba", [region("r", 0, 5, "Hanio", "LOC")])])
+    with pytest.raises(InputError, match=r"region r: value\.text 'Hanio' differs"):
+        build(bad, SCHEMA, out, progress=False)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_cli_reports_bad_input_on_stderr_with_exit_code_1(tmp_path):
+    bad = write_export(tmp_path / "bad.json", [task(3, "Hanoi", [region("r9", 0, 5, "Hanoi", "CITY")])])
+    result = CliRunner().invoke(
+        main, ["build", str(bad), "--config", str(CONFIG), "--out", str(tmp_path / "out"), "--quiet"]
+    )
+    assert result.exit_code == 1
+    assert "task 3 (document doc-3) annotation 30, region r9: unknown label 'CITY'" in result.output
+    assert not (tmp_path / "out").exists()

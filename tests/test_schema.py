@@ -1,0 +1,57 @@
+"""The schema comes from the labeling config through label_studio_sdk's label interface."""
+
+from __future__ import annotations
+
+import pytest
+from label_studio_sdk.label_interface import LabelInterface
+
+from helpers import CONFIG
+from vna_ner.schema import SchemaError, load_schema, parse_schema
+
+
+def test_the_project_config_declares_the_seven_entity_and_seven_relation_labels():
+    schema = load_schema(CONFIG)
+    assert schema.entity_labels == ("PER", "ORG", "LOC", "TITLE", "DATE", "EVENT", "MISC")
+    assert schema.relation_labels == (
+        "HAS_TITLE", "WORKS_FOR", "PART_OF", "LOCATED_IN", "MEETS", "VISITS", "ALIAS_OF",
+    )  # fmt: skip
+    assert (schema.from_name, schema.to_name, schema.text_key) == ("label", "text", "text")
+
+
+def test_the_config_is_valid_for_label_studio():
+    interface = LabelInterface(CONFIG.read_text())
+    (control,) = interface.controls
+    assert control.tag == "Labels" and control.to_name == ["text"]
+
+
+def test_iob_tags_follow_the_config_order():
+    assert load_schema(CONFIG).iob_tags[:5] == ("O", "B-PER", "I-PER", "B-ORG", "I-ORG")
+
+
+def test_relation_argument_types_come_from_the_file_beside_the_config():
+    schema = load_schema(CONFIG)
+    assert schema.relation_violation("HAS_TITLE", "PER", "TITLE") is None
+    assert schema.relation_violation("LOCATED_IN", "EVENT", "LOC") is None
+    assert schema.relation_violation("VISITS", "LOC", "LOC") == "head must be ORG/PER, not LOC"
+    assert schema.relation_violation("ALIAS_OF", "ORG", "ORG") is None
+
+
+def test_another_project_keeps_its_own_names_and_labels():
+    config = """<View><Labels name="ner" toName="doc"><Label value="GENE"/><Label value="DRUG"/></Labels>
+    <Text name="doc" value="$content"/></View>"""
+    schema = parse_schema(config)
+    assert (schema.entity_labels, schema.relation_labels) == (("GENE", "DRUG"), ())
+    assert (schema.from_name, schema.to_name, schema.text_key) == ("ner", "doc", "content")
+
+
+def test_a_config_without_span_labels_is_refused():
+    with pytest.raises(SchemaError, match=r"exactly one <Labels> control on a <Text> object, found 0"):
+        parse_schema('<View><Text name="t" value="$text"/></View>')
+
+
+def test_argument_types_for_an_unknown_relation_are_refused():
+    config = (
+        '<View><Labels name="l" toName="t"><Label value="A"/></Labels><Text name="t" value="$text"/></View>'
+    )
+    with pytest.raises(SchemaError, match="'LIKES', which the config does not have"):
+        parse_schema(config, {"LIKES": {"head": ["A"], "tail": ["A"]}})

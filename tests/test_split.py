@@ -1,0 +1,65 @@
+"""Split assignment: grouped duplicates, entity balance, constraints, determinism."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from vna_ner.documents import Document, Provenance, Relation, Span
+from vna_ner.split import SplitError, assign_splits, duplicate_groups, summarize
+
+LABELS = ("PER", "LOC")
+SHARED = "Le vice-Premier ministre Le Thanh Long a reçu le 26 novembre June Kunugi à Hanoï."
+
+
+def document(doc_id: str, text: str, labels: str, *, main: bool = False) -> Document:
+    spans = [Span(i, i + 1, {"P": "PER", "L": "LOC"}[c], text[i], f"e{i}") for i, c in enumerate(labels)]
+    relations = [Relation("e0", "e1", "MEETS")] if main else []
+    return Document(doc_id, text, spans, relations, [Provenance(f"{doc_id}.txt", 0 if main else 9)])
+
+
+def corpus() -> list[Document]:
+    documents = [document(f"main{i}", f"Article {i}. " + "x" * 30, "PLPL" * 3, main=True) for i in range(5)]
+    documents += [document(f"t{i}", f"Teaser {i} " + "y" * 30, "PL") for i in range(10)]
+    return documents
+
+
+def test_documents_sharing_a_long_sentence_are_grouped():
+    documents = [
+        document("a", f"Titre A.\n{SHARED}", "P"),
+        document("b", f"Autre titre.\n{SHARED}", "P"),
+        document("c", "Photo : VNA", "P"),
+        document("d", "Photo : VNA", "P"),  # short repeats such as credits do not group
+    ]
+    assert sorted(duplicate_groups([summarize(d) for d in documents])) == [[0, 1], [2], [3]]
+
+
+def test_grouped_documents_land_in_the_same_split():
+    documents = [*corpus(), document("dup-a", SHARED, "PL"), document("dup-b", "Titre.\n" + SHARED, "PL")]
+    assignment = assign_splits([summarize(d) for d in documents], LABELS)
+    assert assignment["dup-a"] == assignment["dup-b"]
+
+
+def test_assignment_is_balanced_by_entities_and_deterministic():
+    summaries = [summarize(d) for d in corpus()]
+    assignment = assign_splits(summaries, LABELS)
+    assert assignment == assign_splits(summaries, LABELS)
+    weight = Counter()
+    for summary in summaries:
+        weight[assignment[summary.id]] += summary.labels.total()
+    total = sum(weight.values())
+    assert abs(weight["train"] / total - 0.6) <= 0.1
+    assert abs(weight["test"] / total - 0.2) <= 0.1
+
+
+def test_test_split_holds_a_main_article_with_relations():
+    summaries = [summarize(d) for d in corpus()]
+    assignment = assign_splits(summaries, LABELS)
+    assert any(assignment[s.id] == "test" and s.main_article for s in summaries)
+
+
+def test_impossible_constraints_are_an_error():
+    documents = [document("only", "Un seul document, " + "z" * 30, "PL", main=True)]
+    with pytest.raises(SplitError, match="every label in every split"):
+        assign_splits([summarize(d) for d in documents], LABELS)

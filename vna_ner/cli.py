@@ -206,3 +206,146 @@ def agreement(export: str, config: str, output: str | None) -> None:
                 )
     if output:
         Path(output).write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", "utf-8")
+
+
+board_option = click.option(
+    "--board",
+    default="eval/leaderboard.json",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The leaderboard JSON; LEADERBOARD.md and the chart are written beside it.",
+)
+readme_option = click.option(
+    "--readme",
+    default="README.md",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="README whose leaderboard section (between the leaderboard markers) is regenerated.",
+)
+
+
+@main.group()
+def leaderboard() -> None:
+    """The benchmark leaderboard: add a system's predictions, check the board, render it."""
+
+
+@leaderboard.command("add")
+@click.option("--name", required=True, help="System name, unique per split (adding it again updates it).")
+@click.option("--predictions", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--split", required=True, type=click.Choice(["validation", "test"]))
+@click.option("--coarse", is_flag=True, help="Score on the coarse view (PER/ORG/LOC/MISC).")
+@click.option("--description", required=True, help="One sentence: what the system is.")
+@click.option("--link", default="", help="URL, or a path from the repository root, describing the system.")
+@click.option(
+    "--throughput",
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON with tokens_per_second (and how it was measured), as the baseline scripts write it.",
+)
+@click.option("--gold-entities", is_flag=True, help="The system was given the gold entities.")
+@click.option("--date", help="Date of the entry, YYYY-MM-DD (default: today).")
+@click.option("--data-dir", type=click.Path(file_okay=False, exists=True), help="Built splits folder.")
+@board_option
+@readme_option
+@_reports_input_errors
+def leaderboard_add(
+    name: str,
+    predictions: str,
+    split: str,
+    coarse: bool,
+    description: str,
+    link: str,
+    throughput: str | None,
+    gold_entities: bool,
+    date: str | None,
+    data_dir: str | None,
+    board: str,
+    readme: str,
+) -> None:
+    """Score PREDICTIONS with `vna-ner eval`'s harness, add or update the entry, and re-render the board."""
+    import datetime
+
+    from vna_ner.leaderboard import Submission, add, render
+
+    submission = Submission(
+        name=name,
+        split=split,
+        predictions=Path(predictions),
+        coarse=coarse,
+        description=description,
+        link=link,
+        date=date or datetime.date.today().isoformat(),
+        gold_entities=gold_entities,
+        throughput=json.loads(Path(throughput).read_text("utf-8")) if throughput else None,
+    )
+    _, entry = add(Path(board), submission, data_dir=Path(data_dir) if data_dir else None)
+    strict = entry["scores"]["entities"]["strict"]
+    click.echo(f"{name} ({split}, {entry['view']} view): strict micro F1 {strict['f1']:.4f}")
+    for path in render(Path(board), Path(readme)):
+        click.echo(f"wrote {path}")
+
+
+@leaderboard.command("check")
+@click.option("--data-dir", type=click.Path(file_okay=False, exists=True), help="Built splits folder.")
+@board_option
+@readme_option
+@_reports_input_errors
+def leaderboard_check(data_dir: str | None, board: str, readme: str) -> None:
+    """Rescore every entry from its predictions; exit 1 if any score or rendering differs from the board."""
+    from vna_ner.errors import InputError
+    from vna_ner.leaderboard import check
+
+    problems = check(Path(board), Path(readme), data_dir=Path(data_dir) if data_dir else None)
+    if problems:
+        raise InputError(problems)
+    click.echo(f"{board}: every entry matches its predictions")
+
+
+@leaderboard.command("render")
+@board_option
+@readme_option
+@_reports_input_errors
+def leaderboard_render(board: str, readme: str) -> None:
+    """Rebuild LEADERBOARD.md, the README's leaderboard section and the per-label F1 chart from the board."""
+    from vna_ner.leaderboard import render
+
+    for path in render(Path(board), Path(readme)):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@export_argument
+@config_option
+@click.option(
+    "--card", "card_path", default="DATASET_CARD.md", show_default=True, type=click.Path(dir_okay=False)
+)
+@click.option(
+    "--data-dir", default="splits", show_default=True, type=click.Path(file_okay=False, exists=True)
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the card is not what the data gives.")
+@_reports_input_errors
+def card(export: str, config: str, card_path: str, data_dir: str, check: bool) -> None:
+    """Regenerate the dataset card's YAML and statistics from the built splits and the gold EXPORT.
+
+    The card is also copied to DATA_DIR/README.md, so the splits folder is a Hub-style dataset.
+    """
+    from vna_ner.agreement import pass_agreement
+    from vna_ner.card import agreement_block, card_metadata, load_all, render_card, statistics_block
+    from vna_ner.labelstudio import iter_tasks
+
+    splits = load_all(Path(data_dir))
+    blocks = {
+        "statistics": lambda: statistics_block(splits),
+        "agreement": lambda: agreement_block(pass_agreement(iter_tasks(Path(export), _schema(config)))),
+    }
+    rendered = render_card(Path(card_path).read_text("utf-8"), blocks, card_metadata(splits))
+    targets = [Path(card_path), Path(data_dir) / "README.md"]
+    if check:
+        stale = [str(t) for t in targets if not t.exists() or t.read_text("utf-8") != rendered]
+        if stale:
+            click.echo(f"stale: {', '.join(stale)}; run `vna-ner card`", err=True)
+            sys.exit(EXIT_INVALID)
+        click.echo("the card matches the data")
+        return
+    for target in targets:
+        target.write_text(rendered, "utf-8")
+    click.echo(f"wrote {', '.join(map(str, targets))}")

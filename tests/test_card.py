@@ -1,0 +1,63 @@
+"""The dataset card: valid Hugging Face metadata, and numbers that match the built data."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from datasets.info import DatasetInfosDict
+from datasets.utils.metadata import MetadataConfigs
+from huggingface_hub import DatasetCard
+
+from helpers import CONFIG, REPO
+from vna_ner.cli import main
+from vna_ner.load import load
+
+CARD = REPO / "DATASET_CARD.md"
+SPLITS = REPO / "splits"
+
+
+def test_the_card_is_not_stale():
+    result = CliRunner().invoke(
+        main,
+        ["card", str(REPO / "annotations/gold.json"), "--config", str(CONFIG), "--card", str(CARD),
+         "--data-dir", str(SPLITS), "--check"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+def test_a_changed_number_makes_the_card_stale(tmp_path):
+    stale = tmp_path / "CARD.md"
+    stale.write_text(CARD.read_text().replace("| documents    |      21 |", "| documents    |      22 |"))
+    data = tmp_path / "splits"
+    data.symlink_to(SPLITS)
+    result = CliRunner().invoke(
+        main,
+        ["card", str(REPO / "annotations/gold.json"), "--config", str(CONFIG), "--card", str(stale),
+         "--data-dir", str(data), "--check"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "stale:" in result.output
+
+
+def test_the_yaml_is_valid_hub_dataset_card_metadata():
+    card = DatasetCard.load(CARD)
+    data = card.data.to_dict()
+    for field in ("pretty_name", "language", "license", "task_categories", "task_ids", "size_categories"):
+        assert data[field], field
+    assert data["task_ids"] == ["named-entity-recognition"]
+    configs = MetadataConfigs.from_dataset_card_data(card.data)
+    assert set(configs) == {"documents", "sentences"}
+    assert configs["documents"]["data_files"][0] == {"split": "train", "path": "documents/train.arrow"}
+
+
+def test_dataset_info_in_the_card_declares_the_shipped_features_and_sizes():
+    infos = DatasetInfosDict.from_dataset_card_data(DatasetCard.load(CARD).data)
+    for config in ("documents", "sentences"):
+        shipped = load(config)
+        assert infos[config].features == shipped["train"].features
+        assert {name: split.num_examples for name, split in infos[config].splits.items()} == {
+            name: len(dataset) for name, dataset in shipped.items()
+        }
+
+
+def test_the_splits_folder_carries_the_card_as_its_readme():
+    assert (SPLITS / "README.md").read_text() == CARD.read_text()

@@ -1,0 +1,95 @@
+"""Loading: offline, one line, from the package, from a wheel in a fresh venv, and with plain `datasets`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import venv
+
+import datasets
+import pytest
+
+import vna_ner
+from helpers import REPO
+from vna_ner.load import documents_of, load, splits_dir
+
+
+def test_load_returns_the_three_splits_of_the_documents_configuration():
+    dataset = vna_ner.load()
+    assert list(dataset) == ["train", "validation", "test"]
+    assert dataset["train"].features["ner_tags"].feature.names[:3] == ["O", "B-PER", "I-PER"]
+
+
+def test_load_one_split_of_the_sentence_view():
+    sentences = load("sentences", split="test")
+    assert sentences.column_names == ["id", "document_id", "tokens", "ner_tags"]
+    assert all(len(t) == len(n) for t, n in zip(sentences["tokens"], sentences["ner_tags"], strict=True))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"), [(("words",), "unknown configuration"), (("documents", "dev"), "unknown split")]
+)
+def test_unknown_names_are_refused(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        load(*arguments)
+
+
+def test_rows_convert_back_to_documents_with_their_gold():
+    (document,) = [d for d in documents_of(load(split="test")) if d.id == "002-main"]
+    assert any(s.text == "Nguyen Xuan Phuc" and s.label == "PER" for s in document.entities)
+    assert document.provenance[0].source == "002_3820ae6c89d60f20.txt"
+
+
+def test_plain_datasets_load_dataset_reads_the_splits_folder_offline(monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    sentences = datasets.load_dataset(str(splits_dir()), "sentences", split="validation")
+    assert sentences.features == load("sentences", split="validation").features
+    assert len(sentences) == len(load("sentences", split="validation"))
+
+
+def test_a_wheel_installed_in_a_fresh_venv_loads_offline_from_anywhere(tmp_path):
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(REPO),
+        ],
+        check=True,
+    )
+    (wheel,) = wheels.glob("vna_ner-*.whl")
+    fresh = tmp_path / "fresh"
+    venv.create(fresh, with_pip=True)
+    python = fresh / "bin" / "python"
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
+    # The fresh venv gets vna-ner from the wheel; its dependencies come from this environment's
+    # site-packages, put on PYTHONPATH (an editable vna-ner there is a .pth file, which PYTHONPATH ignores).
+    env = {
+        **os.environ,
+        "PYTHONPATH": sysconfig.get_paths()["purelib"],
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_HUB_OFFLINE": "1",
+    }
+    script = (
+        "import json, vna_ner; d = vna_ner.load(); s = vna_ner.load('sentences', split='test'); print(json.dumps("
+        "{'file': vna_ner.__file__, 'rows': {k: len(v) for k, v in d.items()}, 'test': len(s)}))"
+    )
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    result = subprocess.run(
+        [python, "-c", script], cwd=workdir, env=env, capture_output=True, text=True, check=True
+    )
+    report = json.loads(result.stdout)
+    assert report["file"].startswith(str(fresh)), report["file"]
+    assert report["rows"] == {name: len(split) for name, split in load().items()}
+    assert report["test"] == len(load("sentences", split="test"))

@@ -81,8 +81,9 @@ def test_a_wheel_installed_in_a_fresh_venv_loads_offline_from_anywhere(tmp_path)
         "HF_HUB_OFFLINE": "1",
     }
     script = (
-        "import json, vna_ner; d = vna_ner.load(); s = vna_ner.load('sentences', split='test'); print(json.dumps("
-        "{'file': vna_ner.__file__, 'rows': {k: len(v) for k, v in d.items()}, 'test': len(s)}))"
+        "import json, vna_ner; d = vna_ner.load(); s = vna_ner.load('sentences', split='test');"
+        "rows = {k: len(v) for k, v in d.items()};"
+        "print(json.dumps({'file': vna_ner.__file__, 'rows': rows, 'test': len(s)}))"
     )
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from helpers import CONFIG, region, relation, task, write_export
+from helpers import CONFIG, REPO, region, relation, task, write_export
 from vna_ner.documents import Document, Provenance, Relation, Span
 from vna_ner.errors import InputError
 from vna_ner.labelstudio import (
@@ -199,3 +199,14 @@ def test_predictions_become_prediction_results():
     assert "annotations" not in exported
     assert exported["predictions"][0]["model_version"] == "dict-v1"
     assert exported["predictions"][0]["result"][0]["value"]["labels"] == ["PER"]
+
+
+def test_a_real_label_studio_export_with_emoji_reads_as_code_points_without_conversion(recwarn):
+    # Made by selecting text with the mouse in the Label Studio 1.23.2 UI: it writes code-point offsets.
+    export = REPO / "tests" / "fixtures" / "labelstudio_emoji_export.json"
+    documents = read_documents(export, SCHEMA)
+    assert [[(s.text, s.label) for s in d.entities] for d in documents] == [
+        [("Quang Trung", "LOC")],
+        [("📝", "MISC"), ("Café", "MISC"), ("Quang Trung", "LOC")],
+    ]
+    assert not [w for w in recwarn if issubclass(w.category, Utf16OffsetWarning)]

@@ -207,6 +207,6 @@ def test_a_real_label_studio_export_with_emoji_reads_as_code_points_without_conv
     documents = read_documents(export, SCHEMA)
     assert [[(s.text, s.label) for s in d.entities] for d in documents] == [
         [("Quang Trung", "LOC")],
-        [("📝", "MISC"), ("Café", "MISC"), ("Quang Trung", "LOC")],
+        [("📝", "MISC"), ("Cafe\u0301", "MISC"), ("Quang Trung", "LOC")],  # e + combining acute
     ]
     assert not [w for w in recwarn if issubclass(w.category, Utf16OffsetWarning)]

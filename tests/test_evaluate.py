@@ -1,0 +1,375 @@
+"""Scoring: the harness gives exactly seqeval's numbers, hand-checked conlleval counts, coarse view,
+relations, bootstrap intervals, and the ``vna-ner eval`` command end to end."""
+
+from __future__ import annotations
+
+import json
+import random
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from datasets import Dataset
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from seqeval.metrics import classification_report
+from seqeval.scheme import IOB2
+
+from vna_ner.cli import main
+from vna_ner.evaluate import evaluate, format_report
+from vna_ner.features import document_features
+from vna_ner.load import documents_of, load
+from vna_ner.predictions import read_predictions
+from vna_ner.schema import load_schema
+
+FEATURES = document_features(
+    load_schema(Path(__file__).resolve().parent.parent / "annotations/labeling_config.xml")
+)
+Entity = tuple[str, int, int, str]
+
+
+def document(
+    doc_id: str, sentences: list[list[str]], entities: tuple[Entity, ...] = (), relations: tuple = ()
+) -> dict[str, Any]:
+    """A gold row with tags ``sentences`` over words ``w0 w1 …``; entities ``(id, first, end, label)``."""
+    tags = [tag for sentence in sentences for tag in sentence]
+    words = [f"w{i}" for i in range(len(tags))]
+    starts = [sum(len(w) + 1 for w in words[:i]) for i in range(len(words))]
+    offsets = [{"start": s, "end": s + len(w)} for s, w in zip(starts, words, strict=True)]
+    lengths = [len(sentence) for sentence in sentences]
+    return {
+        "id": doc_id,
+        "text": " ".join(words),
+        "tokens": words,
+        "token_offsets": offsets,
+        "ner_tags": tags,
+        "sentence_starts": [sum(lengths[:i]) for i in range(len(lengths))],
+        "entities": [
+            {"id": i, "start": offsets[a]["start"], "end": offsets[b - 1]["end"], "label": label, "text": ""}
+            for i, a, b, label in entities
+        ],
+        "relations": [{"head": h, "tail": t, "label": label} for h, t, label in relations],
+        "provenance": [],
+    }
+
+
+def flat(nested: Iterable[list[Any]]) -> list[Any]:
+    return [item for inner in nested for item in inner]
+
+
+def score(
+    gold: dict[str, list[list[str]]], predicted: dict[str, list[list[str]]], **options: Any
+) -> dict[str, Any]:
+    """The harness's report for gold and predicted tags given per document and sentence."""
+    reference = Dataset.from_list([document(i, s) for i, s in gold.items()], features=FEATURES)
+    tags = {"id": list(predicted), "pred_tags": [flat(s) for s in predicted.values()]}
+    return evaluate(reference, read_predictions(Dataset.from_dict(tags), reference), **options).to_dict()
+
+
+def seqeval(gold: dict[str, list[list[str]]], predicted: dict[str, list[list[str]]], **mode: Any) -> dict:
+    with warnings.catch_warnings():  # its macro mean over no label warns
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return classification_report(
+            flat(gold.values()), flat(predicted.values()), output_dict=True, zero_division=0, **mode
+        )
+
+
+def assert_same_as_seqeval(table: dict[str, Any], direct: dict[str, dict[str, Any]]) -> None:
+    """Every number of a harness table equals seqeval's, and its TP/FP/FN give seqeval's numbers back."""
+    names = {"micro": "micro avg", "macro": "macro avg", **{label: label for label in table["per_label"]}}
+    assert set(table["per_label"]) == set(direct) - {"micro avg", "macro avg", "weighted avg"}
+    for ours, theirs in names.items():
+        row = table[ours] if ours in ("micro", "macro") else table["per_label"][ours]
+        expected = {key: None if value != value else value for key, value in direct[theirs].items()}  # NaN
+        assert (row["p"], row["r"], row["f1"], row["support"]) == (
+            expected["precision"],
+            expected["recall"],
+            expected["f1-score"],
+            expected["support"],
+        ), ours
+        if ours != "macro":
+            assert row["tp"] + row["fn"] == row["support"]
+            assert row["p"] == (row["tp"] / (row["tp"] + row["fp"]) if row["tp"] + row["fp"] else 0.0)
+
+
+# Gold is well-formed IOB2; predictions have an I- after O, an I- after another type, IOB1-style runs.
+GOLD = {
+    "d1": [["B-PER", "I-PER", "O", "B-LOC", "O"], ["B-ORG", "I-ORG", "I-ORG", "O"]],
+    "d2": [["O", "B-MISC", "B-PER", "I-PER"], ["B-LOC", "I-LOC", "O"], ["O", "O"]],
+}
+PREDICTED = {
+    "d1": [["B-PER", "I-PER", "O", "I-LOC", "O"], ["B-ORG", "I-ORG", "O", "O"]],
+    "d2": [["O", "B-MISC", "I-PER", "I-PER"], ["I-LOC", "I-LOC", "O"], ["B-DATE", "O"]],
+}
+
+
+def counts(table: dict[str, Any]) -> dict[str, tuple[int, int, int]]:
+    return {label: (row["tp"], row["fp"], row["fn"]) for label, row in table["per_label"].items()}
+
+
+def test_default_mode_counts_chunks_as_conlleval_does() -> None:
+    entities = score(GOLD, PREDICTED, bootstrap=0)["entities"]
+
+    # I-LOC after O and I-PER after B-MISC start chunks; a short ORG is one FP and one FN.
+    assert counts(entities["default"]) == {
+        "PER": (2, 0, 0),
+        "LOC": (2, 0, 0),
+        "ORG": (0, 1, 1),
+        "MISC": (1, 0, 0),
+        "DATE": (0, 1, 0),
+    }
+    assert (entities["default"]["micro"]["tp"], entities["default"]["micro"]["fp"]) == (5, 2)
+    assert entities["default"]["micro"]["fn"] == 1
+
+
+def test_strict_mode_counts_only_chunks_opened_by_b() -> None:
+    strict = score(GOLD, PREDICTED, bootstrap=0)["entities"]["strict"]
+
+    assert counts(strict) == {
+        "PER": (1, 0, 1),
+        "LOC": (0, 0, 2),
+        "ORG": (0, 1, 1),
+        "MISC": (1, 0, 0),
+        "DATE": (0, 1, 0),
+    }
+    assert strict["micro"]["p"] == 2 / 4
+    assert strict["micro"]["r"] == 2 / 6
+
+
+def test_the_harness_reports_exactly_what_seqeval_says_in_both_modes() -> None:
+    entities = score(GOLD, PREDICTED, bootstrap=0)["entities"]
+
+    assert_same_as_seqeval(entities["default"], seqeval(GOLD, PREDICTED))
+    assert_same_as_seqeval(entities["strict"], seqeval(GOLD, PREDICTED, mode="strict", scheme=IOB2))
+
+
+def test_sequences_are_gold_sentences_so_a_span_across_a_break_is_cut() -> None:
+    gold = {"d": [["O", "B-PER"], ["B-PER", "O"]]}
+    predicted = {"d": [["O", "B-PER"], ["I-PER", "O"]]}
+
+    entities = score(gold, predicted, bootstrap=0)["entities"]
+
+    assert counts(entities["default"]) == {"PER": (2, 0, 0)}
+    assert counts(entities["strict"]) == {"PER": (1, 0, 1)}
+
+
+TAGS = st.sampled_from(["O", "O", "O", "B-PER", "I-PER", "B-LOC", "I-LOC", "I-ORG"])
+
+
+@st.composite
+def tagged_documents(draw: st.DrawFn) -> tuple[dict[str, list[list[str]]], dict[str, list[list[str]]]]:
+    shapes = draw(st.lists(st.lists(st.integers(1, 7), min_size=1, max_size=3), min_size=1, max_size=4))
+    gold = {
+        f"d{i}": [draw(st.lists(TAGS, min_size=n, max_size=n)) for n in shape]
+        for i, shape in enumerate(shapes)
+    }
+    predicted = {
+        doc: [draw(st.lists(TAGS, min_size=len(s), max_size=len(s))) for s in gold[doc]] for doc in gold
+    }
+    return gold, predicted
+
+
+@settings(max_examples=60, deadline=None)
+@given(tagged_documents())
+def test_any_tags_well_formed_or_not_score_as_in_seqeval(documents: tuple[dict, dict]) -> None:
+    gold, predicted = documents
+    entities = score(gold, predicted, bootstrap=0)["entities"]
+
+    assert_same_as_seqeval(entities["default"], seqeval(gold, predicted))
+    assert_same_as_seqeval(entities["strict"], seqeval(gold, predicted, mode="strict", scheme=IOB2))
+
+
+def test_without_any_entity_scores_are_zero_and_macro_is_null() -> None:
+    report = score({"d": [["O", "O"]]}, {"d": [["O", "O"]]}, bootstrap=10)
+
+    default = report["entities"]["default"]
+    assert default["per_label"] == {}
+    assert (default["micro"]["f1"], default["micro"]["support"]) == (0.0, 0)
+    assert default["macro"]["f1"] is None
+    json.dumps(report, allow_nan=False)
+
+
+def test_the_coarse_view_merges_event_into_misc_and_drops_title_and_date() -> None:
+    gold = {"d": [["B-EVENT", "I-EVENT", "O", "B-TITLE", "B-PER", "O", "B-DATE", "B-MISC"]]}
+    predicted = {"d": [["B-MISC", "I-MISC", "O", "O", "B-PER", "O", "O", "B-EVENT"]]}
+
+    full = score(gold, predicted, bootstrap=0)
+    coarse = score(gold, predicted, coarse=True, bootstrap=0)
+
+    assert coarse["view"] == "coarse"
+    assert counts(coarse["entities"]["strict"]) == {"MISC": (2, 0, 0), "PER": (1, 0, 0)}
+    assert counts(coarse["entities"]["default"]) == {"MISC": (2, 0, 0), "PER": (1, 0, 0)}
+    assert counts(full["entities"]["strict"]) == {
+        "DATE": (0, 0, 1),
+        "EVENT": (0, 1, 1),
+        "MISC": (0, 1, 1),
+        "PER": (1, 0, 0),
+        "TITLE": (0, 0, 1),
+    }
+
+
+def many_documents(seed: int) -> tuple[dict[str, list[list[str]]], dict[str, list[list[str]]]]:
+    """Twenty documents with a PER per sentence; the prediction misses or mislabels some."""
+    rng = random.Random(seed)
+    gold, predicted = {}, {}
+    for d in range(20):
+        gold[f"d{d}"] = [["O", "B-PER", "I-PER", "O"] for _ in range(rng.randint(1, 4))]
+        predicted[f"d{d}"] = [
+            ["O", rng.choice(["B-PER", "B-PER", "B-LOC", "O"]), "I-PER", "O"] for _ in gold[f"d{d}"]
+        ]
+    return gold, predicted
+
+
+def test_bootstrap_intervals_are_seeded_and_hold_the_point_estimate() -> None:
+    gold, predicted = many_documents(0)
+
+    first, again = score(gold, predicted, seed=7), score(gold, predicted, seed=7)
+    other = score(gold, predicted, seed=8)
+
+    for mode in ("default", "strict"):
+        table = first["entities"][mode]
+        low, high = table["micro_f1_ci95"]
+        assert low <= table["micro"]["f1"] <= high
+        assert low < high
+        assert table["micro_f1_ci95"] == again["entities"][mode]["micro_f1_ci95"]
+    assert first["entities"]["strict"]["micro_f1_ci95"] != other["entities"]["strict"]["micro_f1_ci95"]
+    assert score(gold, predicted, bootstrap=0)["entities"]["strict"]["micro_f1_ci95"] is None
+
+
+RELATION_GOLD = document(
+    "r",
+    [["B-TITLE", "B-PER", "I-PER", "O", "B-LOC"]],
+    entities=(("T1", 0, 1, "TITLE"), ("T2", 1, 3, "PER"), ("T3", 4, 5, "LOC")),
+    relations=(("T2", "T1", "HAS_TITLE"), ("T2", "T3", "VISITS")),
+)
+
+
+def test_a_relation_counts_only_with_its_label_and_both_spans_and_types_right(tmp_path: Path) -> None:
+    reference = Dataset.from_list([RELATION_GOLD, {**RELATION_GOLD, "id": "s"}], features=FEATURES)
+    title, per, loc = (
+        {"start": e["start"], "end": e["end"], "label": e["label"]} for e in RELATION_GOLD["entities"]
+    )
+    lines = [
+        # right VISITS; the reversed one is wrong; HAS_TITLE is missed
+        {"id": "r", "entities": [title, per, loc], "relations": [{"head": 1, "tail": 2, "label": "VISITS"}]},
+        # the head is typed ORG: both relations are wrong; "relations" absent for no relation is fine too
+        {
+            "id": "s",
+            "entities": [title, {**per, "label": "ORG"}, loc],
+            "relations": [
+                {"head": 1, "tail": 2, "label": "VISITS"},
+                {"head": 2, "tail": 1, "label": "VISITS"},
+            ],
+        },
+    ]
+    path = tmp_path / "predictions.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
+
+    relations = evaluate(reference, read_predictions(path, reference), bootstrap=0).to_dict()["relations"]
+
+    assert counts(relations) == {"HAS_TITLE": (0, 0, 2), "VISITS": (1, 2, 1)}
+    assert relations["per_label"]["VISITS"]["p"] == pytest.approx(1 / 3)
+    assert relations["per_label"]["VISITS"]["r"] == 0.5
+    assert (relations["micro"]["p"], relations["micro"]["r"]) == (pytest.approx(1 / 3), 0.25)
+    assert relations["micro"]["f1"] == pytest.approx(2 * (1 / 3) * 0.25 / (1 / 3 + 0.25))
+
+
+def test_relations_are_null_without_a_format_for_them_or_in_the_coarse_view(tmp_path: Path) -> None:
+    reference = Dataset.from_list([RELATION_GOLD], features=FEATURES)
+    tags = Dataset.from_dict({"id": ["r"], "pred_tags": [["O"] * 5]})
+    path = tmp_path / "predictions.jsonl"
+    path.write_text('{"id": "r", "entities": []}\n', "utf-8")
+
+    assert evaluate(reference, read_predictions(tags, reference)).relations is None
+    assert evaluate(reference, read_predictions(path, reference), coarse=True).relations is None
+    assert evaluate(reference, read_predictions(path, reference)).relations is not None
+
+
+def test_predictions_read_against_another_split_are_refused() -> None:
+    one = Dataset.from_list([document("a", [["O"]])], features=FEATURES)
+    other = Dataset.from_list([document("b", [["O"]])], features=FEATURES)
+    predicted = read_predictions(Dataset.from_dict({"id": ["a"], "pred_tags": [["O"]]}), one)
+
+    with pytest.raises(ValueError, match="read against another gold split"):
+        evaluate(other, predicted)
+
+
+def gold_as_jsonl(path: Path, split: str) -> Path:
+    """The gold of a shipped split written as a prediction file."""
+    lines = []
+    for doc in documents_of(load(split=split)):
+        index = {span.id: k for k, span in enumerate(doc.entities)}
+        lines.append(
+            {
+                "id": doc.id,
+                "entities": [{"start": s.start, "end": s.end, "label": s.label} for s in doc.entities],
+                "relations": [
+                    {"head": index[r.head], "tail": index[r.tail], "label": r.label} for r in doc.relations
+                ],
+            }
+        )
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
+    return path
+
+
+def test_the_gold_of_the_test_split_scores_one_everywhere(tmp_path: Path) -> None:
+    gold = load(split="test")
+    report = evaluate(
+        gold, read_predictions(gold_as_jsonl(tmp_path / "gold.jsonl", "test"), gold), bootstrap=50
+    )
+
+    for table in (*report.entities.values(), report.relations):
+        assert table is not None
+        assert (table.micro.p, table.micro.r, table.micro.f1) == (1.0, 1.0, 1.0)
+        assert table.micro_f1_ci95 == (1.0, 1.0)
+        assert all(row.f1 == 1.0 for row in table.per_label.values())
+    assert (report.split, report.unprojected_spans, report.tokens) == (
+        "test",
+        0,
+        sum(map(len, gold["tokens"])),
+    )
+    assert "Entities, strict mode (IOB2)" in format_report(report)
+
+
+def test_eval_prints_the_tables_and_writes_the_json_report(tmp_path: Path) -> None:
+    predictions = gold_as_jsonl(tmp_path / "gold.jsonl", "test")
+    output = tmp_path / "out" / "report.json"
+
+    result = CliRunner().invoke(
+        main, ["eval", "--predictions", str(predictions), "--split", "test", "--output", str(output)]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Entities, default mode (conlleval-compatible)" in result.output
+    assert "micro F1 95% CI [1.0000, 1.0000]" in result.output
+    written = json.loads(output.read_text("utf-8"))
+    assert written["entities"]["strict"]["micro"]["f1"] == 1.0
+    assert written["relations"]["micro"]["f1"] == 1.0
+    assert [path.name for path in output.parent.iterdir()] == ["report.json"]
+
+
+def test_eval_on_bad_predictions_exits_1_and_writes_nothing(tmp_path: Path) -> None:
+    predictions = tmp_path / "predictions.jsonl"
+    predictions.write_text('{"id": "no-such-document", "entities": []}\n', "utf-8")
+    output = tmp_path / "report.json"
+
+    result = CliRunner().invoke(main, ["eval", "--predictions", str(predictions), "--output", str(output)])
+
+    assert result.exit_code == 1
+    assert "unknown document id 'no-such-document': not in the test split" in result.output
+    assert not output.exists()
+
+
+def test_report_dict_has_the_contract_keys() -> None:
+    report = score(GOLD, PREDICTED, bootstrap=20)
+
+    assert {"split", "view", "documents", "tokens", "unprojected_spans", "entities", "relations"} <= set(
+        report
+    )
+    for mode in ("default", "strict"):
+        assert set(report["entities"][mode]) == {"micro", "macro", "per_label", "micro_f1_ci95"}
+        assert {"p", "r", "f1", "support"} <= set(report["entities"][mode]["micro"])
+    assert (report["documents"], report["tokens"], report["relations"]) == (2, 18, None)

@@ -349,3 +349,52 @@ def card(export: str, config: str, card_path: str, data_dir: str, check: bool) -
     for target in targets:
         target.write_text(rendered, "utf-8")
     click.echo(f"wrote {', '.join(map(str, targets))}")
+
+
+@main.command("eval")
+@click.option(
+    "--predictions",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Predictions: .jsonl (character spans), .conll/.txt/.tsv (token<TAB>tag) or .arrow (pred_tags).",
+)
+@click.option(
+    "--split", default="test", show_default=True, type=click.Choice(["train", "validation", "test"])
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, exists=True),
+    help="Built splits folder (default: the splits shipped with the package).",
+)
+@click.option("--coarse", is_flag=True, help="PER/ORG/LOC/MISC view: EVENT->MISC, TITLE and DATE dropped.")
+@click.option(
+    "--allow-missing", is_flag=True, help="Score documents without a prediction as predicting nothing."
+)
+@click.option(
+    "--bootstrap", default=1000, show_default=True, type=click.IntRange(min=0), help="CI resamples."
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap resampling.")
+@click.option("--output", type=click.Path(dir_okay=False), help="Also write the report as JSON here.")
+@_reports_input_errors
+def evaluate_predictions(
+    predictions: str,
+    split: str,
+    data_dir: str | None,
+    coarse: bool,
+    allow_missing: bool,
+    bootstrap: int,
+    seed: int,
+    output: str | None,
+) -> None:
+    """Score the PREDICTIONS file against the gold of SPLIT with seqeval and print the tables."""
+    from vna_ner.evaluate import evaluate, format_report, write_report
+    from vna_ner.load import load
+    from vna_ner.predictions import read_predictions
+
+    gold = load(split=split, data_dir=Path(data_dir) if data_dir else None)
+    read = read_predictions(Path(predictions), gold, allow_missing=allow_missing)
+    report = evaluate(gold, read, coarse=coarse, bootstrap=bootstrap, seed=seed)
+    click.echo(format_report(report))
+    if output:
+        write_report(report, Path(output))
+        click.echo(f"\nreport written to {output}")

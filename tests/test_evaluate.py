@@ -16,10 +16,11 @@ from datasets import Dataset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from seqeval.metrics import classification_report
-from seqeval.scheme import IOB2
+from seqeval.metrics.sequence_labeling import get_entities
+from seqeval.scheme import IOB2, Entities
 
 from vna_ner.cli import main
-from vna_ner.evaluate import evaluate, format_report
+from vna_ner.evaluate import Report, evaluate, format_report
 from vna_ner.features import document_features
 from vna_ner.load import documents_of, load
 from vna_ner.predictions import read_predictions
@@ -60,13 +61,15 @@ def flat(nested: Iterable[list[Any]]) -> list[Any]:
     return [item for inner in nested for item in inner]
 
 
-def score(
-    gold: dict[str, list[list[str]]], predicted: dict[str, list[list[str]]], **options: Any
-) -> dict[str, Any]:
+def report(gold: dict[str, list[list[str]]], predicted: dict[str, list[list[str]]], **options: Any) -> Report:
     """The harness's report for gold and predicted tags given per document and sentence."""
     reference = Dataset.from_list([document(i, s) for i, s in gold.items()], features=FEATURES)
     tags = {"id": list(predicted), "pred_tags": [flat(s) for s in predicted.values()]}
-    return evaluate(reference, read_predictions(Dataset.from_dict(tags), reference), **options).to_dict()
+    return evaluate(reference, read_predictions(Dataset.from_dict(tags), reference), **options)
+
+
+def score(gold: dict[str, list[list[str]]], predicted: dict[str, list[list[str]]], **options: Any) -> dict:
+    return report(gold, predicted, **options).to_dict()
 
 
 def seqeval(gold: dict[str, list[list[str]]], predicted: dict[str, list[list[str]]], **mode: Any) -> dict:
@@ -180,6 +183,31 @@ def test_any_tags_well_formed_or_not_score_as_in_seqeval(documents: tuple[dict, 
 
     assert_same_as_seqeval(entities["default"], seqeval(gold, predicted))
     assert_same_as_seqeval(entities["strict"], seqeval(gold, predicted, mode="strict", scheme=IOB2))
+
+
+def seqeval_chunks(sentences: list[list[str]], strict: bool) -> set[tuple[Any, ...]]:
+    """Seqeval's own chunks: ``get_entities`` (default mode) or ``Entities`` with IOB2 (strict mode)."""
+    if not strict:
+        return set(get_entities(sentences))
+    return {(e.tag, e.sent_id, e.start, e.end) for found in Entities(sentences, IOB2).entities for e in found}
+
+
+@settings(max_examples=60, deadline=None)
+@given(tagged_documents())
+def test_per_document_counts_are_seqevals_chunks_document_by_document(documents: tuple[dict, dict]) -> None:
+    gold, predicted = documents
+    counts = report(gold, predicted, bootstrap=0).counts
+    labels = list(FEATURES["entities"].feature["label"].names)
+
+    for mode in ("default", "strict"):
+        for number, doc_id in enumerate(gold):
+            true = seqeval_chunks(gold[doc_id], mode == "strict")
+            pred = seqeval_chunks(predicted[doc_id], mode == "strict")
+            expected = [[0, 0, 0] for _ in labels]
+            for column, chunks in enumerate((true & pred, pred, true)):
+                for chunk in chunks:
+                    expected[labels.index(chunk[0])][column] += 1
+            assert counts[mode][number].tolist() == expected, (mode, doc_id)
 
 
 def test_without_any_entity_scores_are_zero_and_macro_is_null() -> None:

@@ -5,8 +5,10 @@ Sequences: one per gold sentence (``sentence_starts``), so a span across a sente
 chunks, as in CoNLL. Each entity mode is one ``seqeval.metrics.classification_report(output_dict=True)``
 call: default (conlleval-compatible: an ``I-`` after ``O`` or after another type starts a chunk) and
 ``mode="strict", scheme=IOB2`` (only ``B-`` starts a chunk). Per label, micro and macro (over the labels in
-gold or predictions, seqeval's rule); a zero division counts as 0. TP/FP/FN per label come from seqeval's
-chunkers applied per document (they sum to the report's counts) and feed the bootstrap.
+gold or predictions, seqeval's rule); a zero division counts as 0. TP/FP/FN per label and document, for
+the table and the bootstrap, come from a vectorised form of the same chunk rules (a chunk is a non-``O``
+token and the ``I-`` tokens of its type after it in its sentence; strict keeps those opened by ``B-``);
+tests check them document by document against seqeval's own chunkers.
 
 Before seqeval sees them, runs of tokens that are ``O`` in both gold and prediction are cut to one ``O``:
 in both modes a chunk depends only on neighbouring tags and an ``O`` after an ``O`` starts or ends
@@ -30,8 +32,7 @@ import math
 import os
 import tempfile
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,7 @@ import numpy as np
 import pyarrow.compute as pc
 from datasets import Dataset
 from seqeval.metrics import classification_report
-from seqeval.metrics.sequence_labeling import get_entities
-from seqeval.scheme import IOB2, Entities
+from seqeval.scheme import IOB2
 from tabulate import tabulate
 
 from vna_ner.predictions import GoldTokens, Predictions, RelationKey, TokenSpan, gold_tokens, project
@@ -49,7 +49,6 @@ COARSE = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "EVENT": "MISC", "MISC": "MI
 MODES: dict[str, dict[str, Any]] = {"default": {}, "strict": {"mode": "strict", "scheme": IOB2}}
 MODE_TITLES = {"default": "default mode (conlleval-compatible)", "strict": "strict mode (IOB2)"}
 _AVERAGES = ("micro avg", "macro avg", "weighted avg")
-Chunk = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,11 @@ class ScoreTable:
 
 @dataclass(frozen=True)
 class Report:
-    """Everything one evaluation found, with what it was computed on."""
+    """Everything one evaluation found, with what it was computed on.
+
+    ``counts`` (not in :meth:`to_dict`) holds, for "default", "strict" and "relations" when scored, TP,
+    predicted and gold counts per document and label (documents x labels x 3), e.g. for paired tests.
+    """
 
     split: str | None
     view: str
@@ -104,6 +107,7 @@ class Report:
     relations: ScoreTable | None
     bootstrap: int
     seed: int
+    counts: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -129,28 +133,19 @@ def evaluate(
     gold: Dataset, predictions: Predictions, *, coarse: bool = False, bootstrap: int = 1000, seed: int = 0
 ) -> Report:
     """Score ``predictions`` (read against ``gold``) on the full or coarse view; see the module docstring."""
-    tokens = gold_tokens(gold)
-    if predictions.ids != tokens.ids or len(predictions.tags) != tokens.bounds[-1]:
-        raise ValueError("these predictions were read against another gold split")
-    table = gold.with_format("arrow")[:]
-    view, labels = _view(tokens, coarse)
-    gold_tags = view[pc.list_flatten(table.column("ner_tags")).to_numpy()]
-    sequences = _Sequences.build(tokens, table, gold_tags, view[predictions.tags])
-    reports, counts = {}, {}
+    tokens, table, tags = _prepare(gold, predictions, coarse)
+    true, pred = tags.sequences()
+    reports: dict[str, dict[str, Any]] = {}
+    counts: dict[str, np.ndarray] = {}
     for mode, options in MODES.items():
         with warnings.catch_warnings():  # seqeval's macro mean over no label: NaN, reported as null
             warnings.simplefilter("ignore", RuntimeWarning)
-            reports[mode] = classification_report(
-                sequences.true, sequences.pred, output_dict=True, zero_division=0, **options
-            )
-        counts[mode] = sequences.document_counts(_CHUNKERS[mode], labels)
-    relation_counts = None
+            reports[mode] = classification_report(true, pred, output_dict=True, zero_division=0, **options)
+        counts[mode] = tags.chunk_counts(strict=mode == "strict")
     if predictions.relations is not None and not coarse:
-        relation_counts = _relation_counts(table, tokens, predictions.relations)
-    micro = [counts[mode].sum(axis=1) for mode in MODES]
-    if relation_counts is not None:
-        micro.append(relation_counts.sum(axis=1))
-    intervals = _bootstrap_f1(np.stack(micro, axis=1), bootstrap, seed)
+        counts["relations"] = _relation_counts(table, tokens, predictions.relations)
+    micro = np.stack([per_document.sum(axis=1) for per_document in counts.values()], axis=1)
+    intervals = dict(zip(counts, _bootstrap_f1(micro, bootstrap, seed), strict=True))
     return Report(
         split=tokens.split,
         view="coarse" if coarse else "full",
@@ -160,16 +155,17 @@ def evaluate(
         unprojected_spans=predictions.unprojected_spans,
         missing_documents=len(predictions.missing),
         entities={
-            mode: _entity_table(reports[mode], counts[mode].sum(axis=0), labels, intervals[k])
-            for k, mode in enumerate(MODES)
+            mode: _entity_table(reports[mode], counts[mode].sum(axis=0), tags.labels, intervals[mode])
+            for mode in MODES
         },
         relations=(
-            _count_table(relation_counts.sum(axis=0), tokens.relation_labels, intervals[len(MODES)])
-            if relation_counts is not None
+            _count_table(counts["relations"].sum(axis=0), tokens.relation_labels, intervals["relations"])
+            if "relations" in counts
             else None
         ),
         bootstrap=bootstrap,
         seed=seed,
+        counts=counts,
     )
 
 
@@ -186,67 +182,84 @@ def _view(tokens: GoldTokens, coarse: bool) -> tuple[np.ndarray, tuple[str, ...]
     return np.array(mapped), tuple(dict.fromkeys(COARSE.values()))
 
 
-def _default_chunks(sentences: list[list[str]]) -> set[Chunk]:
-    return set(get_entities(sentences))
+def _prepare(gold: Dataset, predictions: Predictions, coarse: bool) -> tuple[GoldTokens, Any, _Tags]:
+    tokens = gold_tokens(gold)
+    if predictions.ids != tokens.ids or len(predictions.tags) != tokens.bounds[-1]:
+        raise ValueError("these predictions were read against another gold split")
+    table = gold.with_format("arrow")[:]
+    view, labels = _view(tokens, coarse)
+    column = table.column("sentence_starts").combine_chunks()
+    per_document = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+    first = np.zeros(int(tokens.bounds[-1]), dtype=bool)
+    first[pc.list_flatten(column).to_numpy() + np.repeat(tokens.bounds[:-1], per_document)] = True
+    first[tokens.bounds[:-1][np.diff(tokens.bounds) > 0]] = True
+    names = tokens.tag_names
+    return (
+        tokens,
+        table,
+        _Tags(
+            names=names,
+            labels=labels,
+            gold=view[pc.list_flatten(table.column("ner_tags")).to_numpy()],
+            pred=view[predictions.tags],
+            first=first,
+            bounds=tokens.bounds,
+            prefix=np.array(["OBI".index(name[0]) for name in names]),
+            kind=np.array([labels.index(name[2:]) if name[2:] in labels else -1 for name in names]),
+        ),
+    )
 
 
-def _strict_chunks(sentences: list[list[str]]) -> set[Chunk]:
-    found = Entities(sentences, IOB2).entities
-    return {(e.tag, e.sent_id, e.start, e.end) for sentence in found for e in sentence}
+_O, _B, _I = 0, 1, 2
 
 
-_CHUNKERS: dict[str, Callable[[list[list[str]]], set[Chunk]]] = {
-    "default": _default_chunks,
-    "strict": _strict_chunks,
-}
+@dataclass(frozen=True, eq=False)
+class _Tags:
+    """Gold and predicted tag numbers of the view over all tokens, sentence starts and document bounds.
 
+    ``prefix`` and ``kind`` give each tag number's O/B/I prefix and the index of its label (-1 for O).
+    """
 
-@dataclass(frozen=True)
-class _Sequences:
-    """Gold and predicted tag names per gold sentence (``O`` runs cut), and each document's sentences."""
+    names: tuple[str, ...]
+    labels: tuple[str, ...]
+    gold: np.ndarray
+    pred: np.ndarray
+    first: np.ndarray
+    bounds: np.ndarray
+    prefix: np.ndarray
+    kind: np.ndarray
 
-    true: list[list[str]]
-    pred: list[list[str]]
-    documents: np.ndarray
-
-    @classmethod
-    def build(cls, tokens: GoldTokens, table: Any, gold: np.ndarray, pred: np.ndarray) -> _Sequences:
-        column = table.column("sentence_starts").combine_chunks()
-        counts = pc.list_value_length(column).to_numpy(zero_copy_only=False)
-        firsts = pc.list_flatten(column).to_numpy() + np.repeat(tokens.bounds[:-1], counts)
-        nonempty = tokens.bounds[:-1][np.diff(tokens.bounds) > 0]
-        breaks = np.union1d(firsts, nonempty).astype(np.int64)
-        outside = tokens.tag_names.index("O")
-        both = (gold == outside) & (pred == outside)
-        keep = ~(both & np.concatenate([[False], both[:-1]]))
-        keep[breaks] = True
-        position = np.cumsum(keep) - 1
-        edges = [*position[breaks].tolist(), int(keep.sum())]
-        names = np.array(tokens.tag_names, dtype=object)
-        true, predicted = names[gold[keep]].tolist(), names[pred[keep]].tolist()
-        return cls(
-            true=[true[a:b] for a, b in itertools.pairwise(edges)],
-            pred=[predicted[a:b] for a, b in itertools.pairwise(edges)],
-            documents=np.searchsorted(breaks, tokens.bounds),
+    def sequences(self) -> tuple[list[list[str]], list[list[str]]]:
+        """Gold and predicted tag names per sentence for seqeval, runs of ``O`` in both cut to one ``O``."""
+        both = (self.gold == self.names.index("O")) & (self.pred == self.names.index("O"))
+        keep = ~(both & np.concatenate([[False], both[:-1]])) | self.first
+        edges = [*(np.cumsum(keep)[self.first] - 1).tolist(), int(keep.sum())]
+        names = np.array(self.names, dtype=object)
+        true, pred = names[self.gold[keep]].tolist(), names[self.pred[keep]].tolist()
+        return (
+            [true[a:b] for a, b in itertools.pairwise(edges)],
+            [pred[a:b] for a, b in itertools.pairwise(edges)],
         )
 
-    def document_counts(
-        self, chunker: Callable[[list[list[str]]], set[Chunk]], labels: tuple[str, ...]
-    ) -> np.ndarray:
-        """TP, predicted and gold chunk counts per document and label (shape: documents x labels x 3)."""
-        column = {label: i for i, label in enumerate(labels)}
-        where: list[tuple[int, int, int]] = []
-        for document, (a, b) in enumerate(itertools.pairwise(self.documents.tolist())):
-            if a == b:
-                continue
-            true, pred = chunker(self.true[a:b]), chunker(self.pred[a:b])
-            where += [(document, column[chunk[0]], 0) for chunk in true & pred]
-            where += [(document, column[chunk[0]], 1) for chunk in pred]
-            where += [(document, column[chunk[0]], 2) for chunk in true]
-        counts = np.zeros((len(self.documents) - 1, len(labels), 3), dtype=np.int64)
-        if where:
-            np.add.at(counts, tuple(np.array(where).T), 1)
+    def chunk_counts(self, *, strict: bool) -> np.ndarray:
+        """TP, predicted and gold chunk counts per document and label (documents x labels x 3)."""
+        true, pred = self._chunks(self.gold, strict), self._chunks(self.pred, strict)
+        counts = np.zeros((len(self.bounds) - 1, len(self.labels), 3), dtype=np.int64)
+        for column, keys in enumerate((np.intersect1d(true, pred, assume_unique=True), pred, true)):
+            first = keys // len(self.labels) // (len(self.gold) + 1)
+            document = np.searchsorted(self.bounds, first, side="right") - 1
+            np.add.at(counts, (document, keys % len(self.labels), column), 1)
         return counts
+
+    def _chunks(self, tags: np.ndarray, strict: bool) -> np.ndarray:
+        """One key ``(first * (tokens + 1) + last) * labels + label`` per chunk of ``tags``."""
+        prefix, kind = self.prefix[tags], self.kind[tags]
+        inside = (prefix == _I) & ~self.first & (kind == np.concatenate([[-1], kind[:-1]]))
+        opens = (prefix == _B) if strict else (prefix != _O) & ~inside
+        firsts = np.flatnonzero(opens)
+        stops = np.append(np.flatnonzero(~inside), len(tags))
+        lasts = stops[np.searchsorted(stops, firsts, side="right")] - 1
+        return (firsts * (len(tags) + 1) + lasts) * len(self.labels) + kind[firsts]
 
 
 def _relation_counts(

@@ -213,6 +213,13 @@ def test_lines_that_are_not_json_objects_with_an_id_are_refused(tmp_path: Path) 
     assert 'predictions.jsonl:4 (document d2): "entities" must be a list' in found
 
 
+def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "predictions.conll"
+    path.write_bytes("# id = d1\nprésident\tO\n".encode("latin-1"))
+
+    assert "predictions.conll: not UTF-8 text" in problems(path, gold("d1"))
+
+
 def test_invalid_tags_are_refused_with_their_positions(tmp_path: Path) -> None:
     tags = ["O", "B-PERSON", "PER", "O", "b-per", "O", "B-PERSON", "O"]
 

@@ -182,34 +182,6 @@ def _view(tokens: GoldTokens, coarse: bool) -> tuple[np.ndarray, tuple[str, ...]
     return np.array(mapped), tuple(dict.fromkeys(COARSE.values()))
 
 
-def _prepare(gold: Dataset, predictions: Predictions, coarse: bool) -> tuple[GoldTokens, Any, _Tags]:
-    tokens = gold_tokens(gold)
-    if predictions.ids != tokens.ids or len(predictions.tags) != tokens.bounds[-1]:
-        raise ValueError("these predictions were read against another gold split")
-    table = gold.with_format("arrow")[:]
-    view, labels = _view(tokens, coarse)
-    column = table.column("sentence_starts").combine_chunks()
-    per_document = pc.list_value_length(column).to_numpy(zero_copy_only=False)
-    first = np.zeros(int(tokens.bounds[-1]), dtype=bool)
-    first[pc.list_flatten(column).to_numpy() + np.repeat(tokens.bounds[:-1], per_document)] = True
-    first[tokens.bounds[:-1][np.diff(tokens.bounds) > 0]] = True
-    names = tokens.tag_names
-    return (
-        tokens,
-        table,
-        _Tags(
-            names=names,
-            labels=labels,
-            gold=view[pc.list_flatten(table.column("ner_tags")).to_numpy()],
-            pred=view[predictions.tags],
-            first=first,
-            bounds=tokens.bounds,
-            prefix=np.array(["OBI".index(name[0]) for name in names]),
-            kind=np.array([labels.index(name[2:]) if name[2:] in labels else -1 for name in names]),
-        ),
-    )
-
-
 _O, _B, _I = 0, 1, 2
 
 
@@ -260,6 +232,35 @@ class _Tags:
         stops = np.append(np.flatnonzero(~inside), len(tags))
         lasts = stops[np.searchsorted(stops, firsts, side="right")] - 1
         return (firsts * (len(tags) + 1) + lasts) * len(self.labels) + kind[firsts]
+
+
+def _prepare(gold: Dataset, predictions: Predictions, coarse: bool) -> tuple[GoldTokens, Any, _Tags]:
+    """The gold's token columns, its Arrow table, and both tag arrays in the chosen view."""
+    tokens = gold_tokens(gold)
+    if predictions.ids != tokens.ids or len(predictions.tags) != tokens.bounds[-1]:
+        raise ValueError("these predictions were read against another gold split")
+    table = gold.with_format("arrow")[:]
+    view, labels = _view(tokens, coarse)
+    column = table.column("sentence_starts").combine_chunks()
+    per_document = pc.list_value_length(column).to_numpy(zero_copy_only=False)
+    first = np.zeros(int(tokens.bounds[-1]), dtype=bool)
+    first[pc.list_flatten(column).to_numpy() + np.repeat(tokens.bounds[:-1], per_document)] = True
+    first[tokens.bounds[:-1][np.diff(tokens.bounds) > 0]] = True
+    names = tokens.tag_names
+    return (
+        tokens,
+        table,
+        _Tags(
+            names=names,
+            labels=labels,
+            gold=view[pc.list_flatten(table.column("ner_tags")).to_numpy()],
+            pred=view[predictions.tags],
+            first=first,
+            bounds=tokens.bounds,
+            prefix=np.array(["OBI".index(name[0]) for name in names]),
+            kind=np.array([labels.index(name[2:]) if name[2:] in labels else -1 for name in names]),
+        ),
+    )
 
 
 def _relation_counts(

@@ -153,12 +153,12 @@ def read_predictions(
     else:
         path = Path(source)
         suffix = path.suffix.lower()
-        if suffix == ".jsonl":
-            fmt = "jsonl"
-            _read_jsonl(path, reading)
-        elif suffix in CONLL_SUFFIXES:
-            fmt = "conll"
-            _read_conll(path, reading)
+        if suffix in (".jsonl", *CONLL_SUFFIXES):
+            fmt = "jsonl" if suffix == ".jsonl" else "conll"
+            try:
+                (_read_jsonl if fmt == "jsonl" else _read_conll)(path, reading)
+            except UnicodeDecodeError as error:
+                raise InputError([Problem(str(path), f"not UTF-8 text: {error}")]) from None
         elif suffix == ".arrow":
             fmt = "arrow"
             _read_arrow_file(path, reading)

@@ -2,8 +2,10 @@
 
 Documents that share a sentence (40+ characters, compared case- and space-insensitively) form one
 group and go to the same split, so duplicated text never crosses splits. Among a fixed number of
-seeded shuffles, the assignment whose entity shares are closest to the target ratios wins, provided
-every entity label occurs in every split and the test split holds a main article with relations.
+seeded shuffles, the assignment closest to the target ratios wins (distance: the largest gap between
+a split's share of entities and its target, plus half the largest such gap for documents, so that a
+small split is not a couple of long articles), provided every entity label occurs in every split and
+the test split holds a main article with relations.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from vna_ner.features import SPLITS
 
 RATIOS = (0.6, 0.2, 0.2)
 TRIES = 500
+DOCUMENT_WEIGHT = 0.5
 MIN_SHARED_CHARS = 40
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -99,7 +102,12 @@ def assign_splits(
             load[target] += weights[g]
         if not _valid(documents, groups, assigned, labels):
             continue
-        deviation = max(abs(load[s] / total - ratios[s]) for s in range(len(SPLITS)))
+        sizes = [
+            sum(len(group) for g, group in enumerate(groups) if assigned[g] == s) for s in range(len(SPLITS))
+        ]
+        deviation = max(abs(load[s] / total - ratios[s]) for s in range(len(SPLITS))) + DOCUMENT_WEIGHT * max(
+            abs(sizes[s] / len(documents) - ratios[s]) for s in range(len(SPLITS))
+        )
         if best is None or deviation < best[0]:
             best = (deviation, assigned)
     if best is None:

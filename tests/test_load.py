@@ -13,8 +13,10 @@ import datasets
 import pytest
 
 import vna_ner
-from helpers import REPO
+from helpers import CONFIG, REPO
+from vna_ner.labelstudio import read_documents
 from vna_ner.load import documents_of, load, splits_dir
+from vna_ner.schema import load_schema
 
 
 def test_load_returns_the_three_splits_of_the_documents_configuration():
@@ -38,9 +40,15 @@ def test_unknown_names_are_refused(arguments, message):
 
 
 def test_rows_convert_back_to_documents_with_their_gold():
-    (document,) = [d for d in documents_of(load(split="test")) if d.id == "002-main"]
-    assert any(s.text == "Nguyen Xuan Phuc" and s.label == "PER" for s in document.entities)
-    assert document.provenance[0].source == "002_3820ae6c89d60f20.txt"
+    gold = {d.id: d for d in read_documents(REPO / "annotations" / "gold.json", load_schema(CONFIG))}
+    for document in documents_of(load(split="test")):
+        expected = gold[document.id]
+        assert (document.text, document.entities, document.relations, document.provenance) == (
+            expected.text,
+            expected.entities,
+            expected.relations,
+            expected.provenance,
+        )
 
 
 def test_plain_datasets_load_dataset_reads_the_splits_folder_offline(monkeypatch):

@@ -133,27 +133,48 @@ def stats(data_dir: str | None, fmt: str) -> None:
 @click.option(
     "--split",
     type=click.Choice(["train", "validation", "test"]),
-    help="Only this split (default: all splits).",
+    help="Only this split (default: all splits; required with --predictions).",
 )
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, exists=True),
     help="Built splits folder (default: the splits shipped with the package).",
 )
+@click.option(
+    "--predictions",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A system's predictions for --split (JSONL, CoNLL or Arrow), sent as pre-annotations, not the gold.",
+)
+@click.option("--model-version", default="", help="model_version recorded with the predictions.")
 @config_option
 @_reports_input_errors
-def to_labelstudio(output: str, split: str | None, data_dir: str | None, config: str) -> None:
-    """Write the dataset's documents, gold as annotations, as Label Studio tasks to OUTPUT."""
+def to_labelstudio(
+    output: str,
+    split: str | None,
+    data_dir: str | None,
+    predictions: str | None,
+    model_version: str,
+    config: str,
+) -> None:
+    """Write the dataset's documents as Label Studio tasks to OUTPUT: gold as annotations, or predictions."""
     from vna_ner.labelstudio import document_to_task, write_tasks
     from vna_ner.load import documents_of, load
 
     schema = _schema(config)
     folder = Path(data_dir) if data_dir else None
-    splits = [split] if split else ["train", "validation", "test"]
+    if predictions:
+        from vna_ner.predictions import predicted_documents, read_predictions
+
+        if split is None:
+            raise click.UsageError("--predictions needs --split")
+        gold = load(split=split, data_dir=folder)
+        documents = predicted_documents(gold, read_predictions(Path(predictions), gold))
+    else:
+        splits = [split] if split else ["train", "validation", "test"]
+        documents = [d for name in splits for d in documents_of(load(split=name, data_dir=folder))]
     tasks = [
-        document_to_task(document, schema)
-        for name in splits
-        for document in documents_of(load(split=name, data_dir=folder))
+        document_to_task(d, schema, as_predictions=bool(predictions), model_version=model_version)
+        for d in documents
     ]
     write_tasks(tasks, Path(output))
     click.echo(f"{output}: {len(tasks)} tasks")

@@ -27,8 +27,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Dataset, List, Value
 
+from vna_ner.align import iob2_to_spans
+from vna_ner.documents import Document, Relation, Span
 from vna_ner.errors import InputError, Problem
 from vna_ner.features import SPLITS
+from vna_ner.load import documents_of
 
 CONLL_SUFFIXES = (".conll", ".txt", ".tsv")
 _SHOWN = 5
@@ -508,3 +511,31 @@ def _read_dataset(dataset: Dataset, reading: _Reading) -> None:
         document = reading.document(doc_id, where)
         if document is not None:
             reading.set_tags(document, tags, f"{where} (document {doc_id})")
+
+
+def _characters(span: TokenSpan, offsets: list[tuple[int, int]]) -> tuple[int, int, str]:
+    """A token span as ``(start, end, label)`` in characters."""
+    return offsets[span.first][0], offsets[span.end - 1][1], span.label
+
+
+def predicted_documents(gold: Dataset, predictions: Predictions) -> list[Document]:
+    """The gold split's documents carrying the predicted entities and relations instead of the gold.
+
+    Entities are the predicted IOB2 chunks as character spans of the gold tokens (region ids ``p1``,
+    ``p2`` …), ready to send to Label Studio as pre-annotations.
+    """
+    documents = documents_of(gold)
+    for index, document in enumerate(documents):
+        offsets = [(t["start"], t["end"]) for t in gold[index]["token_offsets"]]
+        spans = iob2_to_spans(offsets, predictions.document_tags(index))
+        document.entities = [
+            Span(start, end, label, document.text[start:end], f"p{number}")
+            for number, (start, end, label) in enumerate(spans, start=1)
+        ]
+        region = {(s.start, s.end, s.label): s.id for s in document.entities}
+        keys = predictions.relations[index] if predictions.relations else ()
+        document.relations = sorted(
+            Relation(region[_characters(k.head, offsets)], region[_characters(k.tail, offsets)], k.label)
+            for k in keys
+        )
+    return documents

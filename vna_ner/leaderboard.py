@@ -1,0 +1,435 @@
+"""The benchmark's leaderboard: systems scored by :mod:`vna_ner.evaluate`, kept in ``eval/leaderboard.json``.
+
+The JSON is the single source: ``eval/LEADERBOARD.md``, the table between the README's leaderboard markers and
+the per-label F1 chart are rendered from it, and :func:`check` rescores every entry from its committed
+predictions so that a stale board fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+from vna_ner.errors import InputError, Problem
+
+BOARD = Path("eval/leaderboard.json")
+README = Path("README.md")
+MARKDOWN_NAME = "LEADERBOARD.md"
+CHART_NAME = "leaderboard_f1.png"
+START, END = "<!-- leaderboard:start -->", "<!-- leaderboard:end -->"
+SPLIT_ORDER = ("test", "validation")
+VIEWS = {"full": "full view (7 labels)", "coarse": "coarse view (PER, ORG, LOC, MISC; EVENT counted as MISC)"}
+BOOTSTRAP, SEED, DIGITS = 1000, 0, 4
+CHART_SYSTEMS = 4
+PROTOCOL = {
+    "metric": "seqeval micro F1 over entity mentions, strict (IOB2) and default mode",
+    "ci95": f"percentile bootstrap over documents, {BOOTSTRAP} resamples, seed {SEED}",
+    "per_label": "strict mode",
+}
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What ``leaderboard add`` is told about a system's predictions on one split."""
+
+    name: str
+    split: str
+    predictions: Path
+    coarse: bool
+    description: str
+    link: str
+    date: str
+    gold_entities: bool = False
+    throughput: dict[str, Any] | None = None
+
+
+# Scoring
+
+
+def _round(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, DIGITS)
+    if isinstance(value, list | tuple):
+        return [_round(v) for v in value]
+    return value
+
+
+def _summary(block: dict[str, Any]) -> dict[str, Any]:
+    micro = block["micro"]
+    return {
+        "precision": _round(micro["p"]),
+        "recall": _round(micro["r"]),
+        "f1": _round(micro["f1"]),
+        "f1_ci95": _round(block["micro_f1_ci95"]),
+        "support": micro["support"],
+    }
+
+
+def _per_label(block: dict[str, Any]) -> dict[str, Any]:
+    return {
+        label: {"f1": _round(scores["f1"]), "support": scores["support"]}
+        for label, scores in sorted(block["per_label"].items())
+    }
+
+
+def scores_of(report: dict[str, Any], *, relations_predicted: bool = True) -> dict[str, Any]:
+    """The leaderboard's view of a :meth:`Report.to_dict`: micro P/R/F1 with CI, per-label F1, relations.
+
+    Relations are None (no part in the relation track) when the system predicted none at all.
+    """
+    entities = report["entities"]
+    relations = report["relations"] if relations_predicted else None
+    return {
+        "entities": {
+            "strict": _summary(entities["strict"]),
+            "default": _summary(entities["default"]),
+            "per_label": _per_label(entities["strict"]),
+        },
+        "relations": None
+        if relations is None
+        else {**_summary(relations), "per_label": _per_label(relations)},
+    }
+
+
+def score(predictions: Path, split: str, *, coarse: bool, data_dir: Path | None = None) -> dict[str, Any]:
+    """Score a prediction file against the gold of ``split`` with the leaderboard's bootstrap settings."""
+    from vna_ner.evaluate import evaluate
+    from vna_ner.load import load
+    from vna_ner.predictions import read_predictions
+
+    gold = load(split=split, data_dir=data_dir)
+    predicted = read_predictions(predictions, gold)
+    report = evaluate(gold, predicted, coarse=coarse, bootstrap=BOOTSTRAP, seed=SEED)
+    return scores_of(report.to_dict(), relations_predicted=any(predicted.relations or ()))
+
+
+# The board
+
+
+def read_board(path: Path) -> dict[str, Any]:
+    """The board at ``path``; an empty one if the file does not exist yet."""
+    if not path.exists():
+        return {"protocol": PROTOCOL, "entries": []}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_board(path: Path, board: dict[str, Any]) -> None:
+    """Write the board as stable, diff-friendly JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(board, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _entry_order(entry: dict[str, Any]) -> tuple[int, str, str]:
+    split = entry["split"]
+    return (SPLIT_ORDER.index(split) if split in SPLIT_ORDER else len(SPLIT_ORDER), split, entry["name"])
+
+
+def upsert(board: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """The board with ``entry`` replacing the entry of the same name and split, or added."""
+    kept = [e for e in board["entries"] if (e["name"], e["split"]) != (entry["name"], entry["split"])]
+    return {**board, "protocol": PROTOCOL, "entries": sorted([*kept, entry], key=_entry_order)}
+
+
+def _relative(path: Path, folder: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
+
+
+def add(
+    board_path: Path, submission: Submission, *, data_dir: Path | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Score ``submission`` and add or update its entry in the board at ``board_path``; (board, entry)."""
+    entry = {
+        "name": submission.name,
+        "split": submission.split,
+        "view": "coarse" if submission.coarse else "full",
+        "description": submission.description,
+        "link": submission.link,
+        "date": submission.date,
+        "gold_entities": submission.gold_entities,
+        "predictions": _relative(submission.predictions, board_path.parent),
+        "scores": score(
+            submission.predictions, submission.split, coarse=submission.coarse, data_dir=data_dir
+        ),
+        "throughput": submission.throughput,
+    }
+    board = upsert(read_board(board_path), entry)
+    write_board(board_path, board)
+    return board, entry
+
+
+def _differences(stored: Any, recomputed: Any, where: str = "scores") -> list[str]:
+    if isinstance(stored, dict) and isinstance(recomputed, dict):
+        return [
+            difference
+            for key in sorted(set(stored) | set(recomputed))
+            for difference in _differences(stored.get(key), recomputed.get(key), f"{where}.{key}")
+        ]
+    return [] if stored == recomputed else [f"{where}: board {stored}, recomputed {recomputed}"]
+
+
+def check(board_path: Path, readme: Path = README, *, data_dir: Path | None = None) -> list[Problem]:
+    """Every way the board is stale: scores its predictions no longer give, and out-of-date renderings."""
+    if not board_path.exists():
+        return [Problem(str(board_path), "no leaderboard file")]
+    board = read_board(board_path)
+    hint = "rerun eval/run_baselines.sh (or `vna-ner leaderboard add` for this entry)"
+    problems = []
+    for entry in board["entries"]:
+        where = f"{board_path} entry {entry['name']} ({entry['split']})"
+        predictions = board_path.parent / entry["predictions"]
+        if not predictions.exists():
+            problems.append(Problem(where, f"predictions file {predictions} is missing"))
+            continue
+        try:
+            recomputed = score(
+                predictions, entry["split"], coarse=entry["view"] == "coarse", data_dir=data_dir
+            )
+        except InputError as error:
+            problems.extend(Problem(where, f"{problem}; {hint}") for problem in error.problems)
+            continue
+        problems.extend(
+            Problem(where, f"{difference}; {hint}")
+            for difference in _differences(entry["scores"], recomputed)
+        )
+    render_hint = "out of date with the board; run `vna-ner leaderboard render`"
+    markdown = board_path.parent / MARKDOWN_NAME
+    if _text(markdown) != render_markdown(board, board_path, readme):
+        problems.append(Problem(str(markdown), render_hint))
+    section = render_readme_section(board, board_path, readme)
+    if readme.exists() and _text(readme) != with_readme_section(_text(readme), section):
+        problems.append(Problem(str(readme), f"leaderboard section {render_hint}"))
+    return problems
+
+
+def _text(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+# Rendering
+
+
+def _f1(scores: dict[str, Any] | None) -> str:
+    if scores is None:
+        return "—"
+    low, high = scores["f1_ci95"]
+    return f"{100 * scores['f1']:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def _tokens_per_second(entry: dict[str, Any]) -> str:
+    throughput = entry.get("throughput") or {}
+    speed = throughput.get("tokens_per_second")
+    return "—" if speed is None else f"{speed:,}"
+
+
+def _link(entry: dict[str, Any], page_folder: Path, root: Path) -> str:
+    """The system's name linked to its page; a link that is not a URL is a path from the repository root."""
+    link = entry.get("link") or ""
+    if not link:
+        return entry["name"]
+    if not re.match(r"^[a-z][a-z0-9+.-]*://", link):
+        link = _relative(root / link, page_folder)
+    return f"[{entry['name']}]({link})"
+
+
+def _strict_f1(entry: dict[str, Any]) -> float:
+    return entry["scores"]["entities"]["strict"]["f1"]
+
+
+def _ranked(entries: list[dict[str, Any]], key: Any) -> list[dict[str, Any]]:
+    return sorted(entries, key=lambda entry: (-key(entry), entry["name"]))
+
+
+def _entity_table(entries: list[dict[str, Any]], page_folder: Path, root: Path) -> str:
+    rows = [
+        [
+            rank,
+            _link(entry, page_folder, root),
+            _f1(entry["scores"]["entities"]["strict"]),
+            _f1(entry["scores"]["entities"]["default"]),
+            _tokens_per_second(entry),
+        ]
+        for rank, entry in enumerate(_ranked(entries, _strict_f1), start=1)
+    ]
+    headers = ["#", "System", "Strict F1 [95% CI]", "Default F1 [95% CI]", "Tokens/s"]
+    return tabulate(rows, headers, tablefmt="github", disable_numparse=True)
+
+
+def _relation_table(entries: list[dict[str, Any]], page_folder: Path, root: Path) -> str:
+    rows = [
+        [
+            rank,
+            _link(entry, page_folder, root),
+            "gold" if entry.get("gold_entities") else "predicted",
+            _f1(entry["scores"]["relations"]),
+            _tokens_per_second(entry),
+        ]
+        for rank, entry in enumerate(
+            _ranked(entries, lambda entry: entry["scores"]["relations"]["f1"]), start=1
+        )
+    ]
+    headers = ["#", "System", "Entities", "Relation F1 [95% CI]", "Tokens/s"]
+    return tabulate(rows, headers, tablefmt="github", disable_numparse=True)
+
+
+def _per_label_table(entries: list[dict[str, Any]]) -> str:
+    labels = sorted({label for entry in entries for label in entry["scores"]["entities"]["per_label"]})
+    rows = [
+        [entry["name"]]
+        + [
+            f"{100 * per_label[label]['f1']:.1f}" if label in per_label else "—"
+            for per_label in [entry["scores"]["entities"]["per_label"]]
+            for label in labels
+        ]
+        for entry in _ranked(entries, _strict_f1)
+    ]
+    return tabulate(rows, ["System", *labels], tablefmt="github", disable_numparse=True)
+
+
+def _entity_entries(board: dict[str, Any], split: str, view: str) -> list[dict[str, Any]]:
+    return [
+        e
+        for e in board["entries"]
+        if e["split"] == split and e["view"] == view and not e.get("gold_entities")
+    ]
+
+
+def _relation_entries(board: dict[str, Any], split: str) -> list[dict[str, Any]]:
+    return [e for e in board["entries"] if e["split"] == split and e["scores"]["relations"] is not None]
+
+
+def _splits(board: dict[str, Any]) -> list[str]:
+    return sorted(
+        {entry["split"] for entry in board["entries"]}, key=lambda s: _entry_order({"split": s, "name": ""})
+    )
+
+
+def _tables(
+    board: dict[str, Any], split: str, page_folder: Path, root: Path, *, per_label: bool
+) -> list[str]:
+    parts = []
+    for view, title in VIEWS.items():
+        entries = _entity_entries(board, split, view)
+        if entries:
+            parts += [f"**Entities, {title}**", _entity_table(entries, page_folder, root)]
+            if per_label:
+                parts += [f"Per-label strict F1, {view} view:", _per_label_table(entries)]
+    relations = _relation_entries(board, split)
+    if relations:
+        parts += ["**Relations** (a relation counts when its label and both argument spans match)"]
+        parts += [_relation_table(relations, page_folder, root)]
+    return parts
+
+
+def render_readme_section(board: dict[str, Any], board_path: Path, readme: Path) -> str:
+    """The README's leaderboard table: the test split, entities by view, then relations."""
+    root, folder = readme.parent, readme.parent
+    markdown = _relative(board_path.parent / MARKDOWN_NAME, folder)
+    intro = (
+        "Test split; micro F1 (%) over entity mentions, seqeval strict (IOB2) and default mode, with 95% "
+        f"bootstrap confidence intervals. Validation scores, per-label F1 and system descriptions: "
+        f"[{markdown}]({markdown})."
+    )
+    return "\n\n".join([intro, *_tables(board, "test", folder, root, per_label=False)])
+
+
+def with_readme_section(readme_text: str, section: str) -> str:
+    """``readme_text`` with ``section`` between the markers (put in a new section at the end if absent)."""
+    if START in readme_text and END in readme_text:
+        before, rest = readme_text.split(START, 1)
+        _, after = rest.split(END, 1)
+        return f"{before}{START}\n{section}\n{END}{after}"
+    return f"{readme_text.rstrip()}\n\n## Leaderboard\n\n{START}\n{section}\n{END}\n"
+
+
+def render_markdown(board: dict[str, Any], board_path: Path, readme: Path = README) -> str:
+    """``eval/LEADERBOARD.md``: each split's tables, per-label F1, the chart and the systems' descriptions."""
+    folder, root = board_path.parent, readme.parent
+    protocol = board.get("protocol", PROTOCOL)
+    parts = [
+        "# Leaderboard",
+        "Generated from `leaderboard.json` by `vna-ner leaderboard render`; do not edit by hand.",
+        f"Scores are {protocol['metric']}, in %; 95% CI by {protocol['ci95']}. Per-label F1 is "
+        f"{protocol['per_label']}. Systems marked *gold* in the Entities column were given the gold "
+        "entities: only their relation scores are results. Tokens/s is the prediction step alone (model "
+        "loading excluded), wall clock over the whole split; each entry's `throughput` in the JSON says how.",
+    ]
+    if any(_entity_entries(board, "test", view) for view in VIEWS):
+        parts.append(f"![Per-label strict F1 on the test split]({CHART_NAME})")
+    for split in _splits(board):
+        parts += [f"## {split.capitalize()} split", *_tables(board, split, folder, root, per_label=True)]
+    rows = [
+        [
+            _link(entry, folder, root),
+            entry["split"],
+            entry["view"],
+            entry["date"],
+            f"[{Path(entry['predictions']).name}]({entry['predictions']})",
+            entry["description"],
+        ]
+        for entry in board["entries"]
+    ]
+    parts += [
+        "## Systems",
+        tabulate(
+            rows,
+            ["System", "Split", "View", "Date", "Predictions", "Description"],
+            tablefmt="github",
+            disable_numparse=True,
+        ),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def render_chart(board: dict[str, Any], path: Path) -> None:
+    """Bar chart of per-label strict F1 on the test split for the best systems of each view (PNG, Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    views = [
+        (view, _ranked(_entity_entries(board, "test", view), _strict_f1)[:CHART_SYSTEMS]) for view in VIEWS
+    ]
+    views = [(view, entries) for view, entries in views if entries]
+    figure, axes = plt.subplots(
+        len(views) or 1, 1, figsize=(9, 3.6 * max(len(views), 1)), squeeze=False, layout="constrained"
+    )
+    for axis, (view, entries) in zip(axes[:, 0], views, strict=False):
+        labels = sorted({label for entry in entries for label in entry["scores"]["entities"]["per_label"]})
+        width = 0.8 / len(entries)
+        for i, entry in enumerate(entries):
+            per_label = entry["scores"]["entities"]["per_label"]
+            values = [100 * per_label[label]["f1"] if label in per_label else 0 for label in labels]
+            positions = [x + (i - (len(entries) - 1) / 2) * width for x in range(len(labels))]
+            axis.bar(positions, values, width, label=entry["name"])
+        axis.set_xticks(range(len(labels)), labels)
+        axis.set_ylim(0, 100)
+        axis.set_ylabel("strict F1 (%)")
+        axis.set_title(f"Test split, {VIEWS[view]}")
+        axis.legend(fontsize="small", loc="upper right")
+        axis.grid(axis="y", alpha=0.3)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(figure)
+
+
+def render(board_path: Path, readme: Path = README) -> list[Path]:
+    """Rebuild ``LEADERBOARD.md``, the README's leaderboard section and the chart; the paths written."""
+    board = read_board(board_path)
+    if not board_path.exists():
+        raise InputError([Problem(str(board_path), "no leaderboard file to render")])
+    markdown = board_path.parent / MARKDOWN_NAME
+    chart = board_path.parent / CHART_NAME
+    render_chart(board, chart)
+    markdown.write_text(render_markdown(board, board_path, readme), encoding="utf-8")
+    text = readme.read_text(encoding="utf-8") if readme.exists() else ""
+    readme.write_text(
+        with_readme_section(text, render_readme_section(board, board_path, readme)), encoding="utf-8"
+    )
+    return [markdown, readme, chart]

@@ -1,0 +1,296 @@
+"""The leaderboard: the committed board is what its committed predictions score; add, check and render."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from vna_ner.cli import main
+from vna_ner.leaderboard import (
+    END,
+    START,
+    Submission,
+    add,
+    check,
+    read_board,
+    render_markdown,
+    render_readme_section,
+    with_readme_section,
+    write_board,
+)
+from vna_ner.load import documents_of, load
+
+REPO = Path(__file__).resolve().parent.parent
+BOARD = REPO / "eval" / "leaderboard.json"
+
+
+def test_the_committed_leaderboard_is_what_its_committed_predictions_score():
+    assert check(BOARD, REPO / "README.md") == []
+
+
+def test_the_check_command_passes_on_the_committed_board():
+    result = CliRunner().invoke(
+        main, ["leaderboard", "check", "--board", str(BOARD), "--readme", str(REPO / "README.md")]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "every entry matches" in result.output
+
+
+def test_every_committed_baseline_has_both_splits_and_its_predictions():
+    board = read_board(BOARD)
+    systems = {entry["name"] for entry in board["entries"]}
+
+    assert {"dictionary", "spacy_ner_trained", "relations_nearest"} <= systems
+    for name in systems:
+        assert {e["split"] for e in board["entries"] if e["name"] == name} == {"validation", "test"}
+    for entry in board["entries"]:
+        assert (BOARD.parent / entry["predictions"]).is_file()
+        assert entry["throughput"]["tokens_per_second"] > 0
+
+
+# Helpers: prediction files made from the gold, and a board in a temporary repository
+
+
+def write_predictions(path: Path, split: str, *, entities: bool = True, relations: bool = False) -> Path:
+    """A JSONL file predicting the gold of ``split`` (its entities, optionally its relations), or nothing."""
+    lines = []
+    for document in documents_of(load(split=split)):
+        spans = sorted(document.entities) if entities else []
+        index = {span.id: i for i, span in enumerate(spans)}
+        line: dict[str, Any] = {
+            "id": document.id,
+            "entities": [{"start": s.start, "end": s.end, "label": s.label} for s in spans],
+        }
+        if relations:
+            line["relations"] = [
+                {"head": index[r.head], "tail": index[r.tail], "label": r.label} for r in document.relations
+            ]
+        lines.append(json.dumps(line, ensure_ascii=False))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def submission(predictions: Path, name: str = "oracle", **changes: Any) -> Submission:
+    fields: dict[str, Any] = {
+        "name": name,
+        "split": "validation",
+        "predictions": predictions,
+        "coarse": False,
+        "description": "the gold itself",
+        "link": "eval/baselines/dictionary.py",
+        "date": "2026-01-01",
+        **changes,
+    }
+    return Submission(**fields)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    (tmp_path / "README.md").write_text(f"# Project\n\n## Leaderboard\n\n{START}\n{END}\n\n## Licence\n")
+    return tmp_path
+
+
+# add
+
+
+def test_adding_scores_the_predictions_with_the_harness(repo: Path):
+    perfect = write_predictions(repo / "eval" / "predictions" / "oracle.jsonl", "validation")
+
+    _, entry = add(repo / "eval" / "leaderboard.json", submission(perfect))
+
+    assert entry["predictions"] == "predictions/oracle.jsonl"
+    assert entry["view"] == "full"
+    strict = entry["scores"]["entities"]["strict"]
+    assert (strict["precision"], strict["recall"], strict["f1"], strict["f1_ci95"]) == (
+        1.0,
+        1.0,
+        1.0,
+        [1.0, 1.0],
+    )
+    assert entry["scores"]["entities"]["default"]["f1"] == 1.0
+    assert set(entry["scores"]["entities"]["per_label"]) <= {
+        "PER",
+        "ORG",
+        "LOC",
+        "TITLE",
+        "DATE",
+        "EVENT",
+        "MISC",
+    }
+    assert entry["scores"]["relations"] is None  # it predicted no relation at all
+
+
+def test_adding_the_same_name_and_split_again_updates_the_one_entry(repo: Path):
+    board_path = repo / "eval" / "leaderboard.json"
+    add(board_path, submission(write_predictions(repo / "eval" / "perfect.jsonl", "validation")))
+
+    empty = write_predictions(repo / "eval" / "empty.jsonl", "validation", entities=False)
+    board, _ = add(board_path, submission(empty, description="now predicts nothing"))
+
+    assert len(board["entries"]) == 1
+    [entry] = read_board(board_path)["entries"]
+    assert entry["description"] == "now predicts nothing"
+    assert entry["scores"]["entities"]["strict"]["f1"] == 0.0
+
+
+def test_another_name_or_split_adds_an_entry(repo: Path):
+    board_path = repo / "eval" / "leaderboard.json"
+    perfect = write_predictions(repo / "eval" / "perfect.jsonl", "validation")
+    add(board_path, submission(perfect))
+    add(board_path, submission(perfect, name="oracle-2"))
+    board, _ = add(board_path, submission(write_predictions(repo / "eval" / "t.jsonl", "test"), split="test"))
+
+    assert [(e["name"], e["split"]) for e in board["entries"]] == [
+        ("oracle", "test"),
+        ("oracle", "validation"),
+        ("oracle-2", "validation"),
+    ]
+
+
+def test_a_coarse_submission_is_scored_on_the_coarse_labels(repo: Path):
+    perfect = write_predictions(repo / "eval" / "perfect.jsonl", "validation")
+
+    _, entry = add(repo / "eval" / "leaderboard.json", submission(perfect, coarse=True))
+
+    assert entry["view"] == "coarse"
+    assert set(entry["scores"]["entities"]["per_label"]) <= {"PER", "ORG", "LOC", "MISC"}
+
+
+def test_predicted_relations_are_scored(repo: Path):
+    perfect = write_predictions(repo / "eval" / "perfect.jsonl", "validation", relations=True)
+
+    _, entry = add(repo / "eval" / "leaderboard.json", submission(perfect, gold_entities=True))
+
+    assert entry["scores"]["relations"]["f1"] == 1.0
+    assert entry["gold_entities"] is True
+
+
+# check
+
+
+def rendered(repo: Path) -> Path:
+    """Write the markdown and README section of the board in ``repo`` as `render` would (no chart)."""
+    board_path = repo / "eval" / "leaderboard.json"
+    board = read_board(board_path)
+    (repo / "eval" / "LEADERBOARD.md").write_text(render_markdown(board, board_path, repo / "README.md"))
+    readme = repo / "README.md"
+    readme.write_text(
+        with_readme_section(readme.read_text(), render_readme_section(board, board_path, readme))
+    )
+    return board_path
+
+
+def test_check_passes_on_a_freshly_added_and_rendered_board(repo: Path):
+    add(
+        repo / "eval" / "leaderboard.json",
+        submission(write_predictions(repo / "eval" / "p.jsonl", "validation")),
+    )
+
+    assert check(rendered(repo), repo / "README.md") == []
+
+
+def test_check_fails_when_a_stored_score_is_not_what_the_predictions_give(repo: Path):
+    add(
+        repo / "eval" / "leaderboard.json",
+        submission(write_predictions(repo / "eval" / "p.jsonl", "validation")),
+    )
+    board_path = rendered(repo)
+    board = read_board(board_path)
+    board["entries"][0]["scores"]["entities"]["strict"]["f1"] = 0.5
+    write_board(board_path, board)
+    rendered(repo)
+
+    problems = check(board_path, repo / "README.md")
+
+    assert [p.message.split(";")[0] for p in problems] == [
+        "scores.entities.strict.f1: board 0.5, recomputed 1.0"
+    ]
+    result = CliRunner().invoke(
+        main, ["leaderboard", "check", "--board", str(board_path), "--readme", str(repo / "README.md")]
+    )
+    assert result.exit_code == 1
+    assert "scores.entities.strict.f1" in result.output
+
+
+def test_check_fails_when_the_predictions_changed_since_they_were_scored(repo: Path):
+    predictions = write_predictions(repo / "eval" / "p.jsonl", "validation")
+    add(repo / "eval" / "leaderboard.json", submission(predictions))
+    board_path = rendered(repo)
+    write_predictions(predictions, "validation", entities=False)
+
+    assert any("scores.entities.strict.f1" in p.message for p in check(board_path, repo / "README.md"))
+
+
+def test_check_fails_when_predictions_are_missing_or_renderings_stale(repo: Path):
+    predictions = write_predictions(repo / "eval" / "p.jsonl", "validation")
+    add(repo / "eval" / "leaderboard.json", submission(predictions))
+    predictions.unlink()
+
+    messages = [p.message for p in check(repo / "eval" / "leaderboard.json", repo / "README.md")]
+
+    assert len(messages) == 3
+    assert "is missing" in messages[0]
+    assert all("out of date" in message for message in messages[1:])
+
+
+# render
+
+
+def test_the_readme_section_is_put_between_the_markers_and_nothing_else_changes():
+    readme = f"# P\n\ntext\n\n## Leaderboard\n\n{START}\nold table\n{END}\n\n## Licence\n"
+
+    updated = with_readme_section(readme, "new table")
+
+    assert updated == f"# P\n\ntext\n\n## Leaderboard\n\n{START}\nnew table\n{END}\n\n## Licence\n"
+    assert with_readme_section(updated, "new table") == updated
+
+
+def test_a_readme_without_markers_gets_a_leaderboard_section_at_the_end():
+    assert (
+        with_readme_section("# P\n\ntext\n", "table")
+        == f"# P\n\ntext\n\n## Leaderboard\n\n{START}\ntable\n{END}\n"
+    )
+
+
+def test_systems_given_gold_entities_appear_only_in_the_relation_table(repo: Path):
+    board_path = repo / "eval" / "leaderboard.json"
+    for split in ("validation", "test"):
+        add(board_path, submission(write_predictions(repo / "eval" / f"e.{split}.jsonl", split), split=split))
+        relations = write_predictions(repo / "eval" / f"r.{split}.jsonl", split, relations=True)
+        add(board_path, submission(relations, name="rules", split=split, gold_entities=True))
+    board = read_board(board_path)
+
+    section = render_readme_section(board, board_path, repo / "README.md")
+
+    entity_part, relation_part = section.split("**Relations**")
+    assert "[oracle](eval/baselines/dictionary.py)" in entity_part
+    assert "rules" not in entity_part
+    assert "| gold " in relation_part and "100.0 [100.0, 100.0]" in relation_part
+    assert "[oracle](baselines/dictionary.py)" in render_markdown(board, board_path, repo / "README.md")
+
+
+def test_the_cli_adds_renders_and_writes_a_byte_stable_chart(repo: Path):
+    pytest.importorskip("matplotlib")
+    predictions = write_predictions(repo / "eval" / "p.jsonl", "test")
+    throughput = repo / "eval" / "p.throughput.json"
+    throughput.write_text(json.dumps({"tokens_per_second": 1234, "protocol": "test"}))
+    board, readme = repo / "eval" / "leaderboard.json", repo / "README.md"
+    arguments = ["--board", str(board), "--readme", str(readme)]
+    add_arguments = ["leaderboard", "add", "--name", "oracle", "--predictions", str(predictions)]
+    add_arguments += ["--split", "test", "--description", "gold", "--throughput", str(throughput), *arguments]
+
+    result = CliRunner().invoke(main, add_arguments)
+
+    assert result.exit_code == 0, result.output
+    assert "1,234" in readme.read_text() and readme.read_text().endswith(f"{END}\n\n## Licence\n")
+    chart = (repo / "eval" / "leaderboard_f1.png").read_bytes()
+    assert chart.startswith(b"\x89PNG")
+    assert CliRunner().invoke(main, ["leaderboard", "render", *arguments]).exit_code == 0
+    assert (repo / "eval" / "leaderboard_f1.png").read_bytes() == chart
+    assert check(board, readme) == []

@@ -109,3 +109,25 @@ def test_the_cli_reports_bad_input_on_stderr_with_exit_code_1(tmp_path):
     assert result.exit_code == 1
     assert "task 3 (document doc-3) annotation 30, region r9: unknown label 'CITY'" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_rebuild_keeps_the_previous_splits_unless_asked_to_reassign(tmp_path):
+    out = tmp_path / "splits"
+    build(GOLD, SCHEMA, out, progress=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    # Pretend an earlier release had put one validation document in test: a rebuild must not move it.
+    moved = manifest["splits"]["validation"].pop(0)
+    manifest["splits"]["test"].append(moved)
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    (out / "README.md").write_text("the card")
+    result = CliRunner().invoke(
+        main, ["build", str(GOLD), "--config", str(CONFIG), "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "kept the split of the 31 documents" in result.output
+    assert moved["id"] in load(split="test", data_dir=out)["id"]
+    assert (out / "README.md").read_text() == "the card"  # the card copy survives the rebuild
+    result = CliRunner().invoke(
+        main, ["build", str(GOLD), "--config", str(CONFIG), "--out", str(out), "--quiet", "--reassign"]
+    )
+    assert moved["id"] in load(split="validation", data_dir=out)["id"]

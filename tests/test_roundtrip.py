@@ -144,11 +144,6 @@ def test_splits_built_from_the_export_hold_the_shipped_rows(shipped_round_trip):
         assert row == expected, doc_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: build() assigns splits by the export's task order, and to-labelstudio writes the "
-    "tasks train, validation, test; rebuilding the shipped data moves test documents into train",
-)
 def test_rebuilding_from_the_export_keeps_every_document_in_its_split(shipped_round_trip):
     shipped = json.loads(SHIPPED_MANIFEST.read_text("utf-8"))["splits"]
     where = {entry["id"]: split for split, entries in shipped.items() for entry in entries}
@@ -295,12 +290,6 @@ def test_a_fetched_prediction_reads_back_as_the_document_entities_and_relations(
     assert (read.entities, read.relations) == (document.entities, document.relations)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="library bug: _TaskReader.read calls record.get('id') on each prediction, but LS 1.23.2 exports "
-    "predictions as integer ids",
-)
 def test_an_export_with_predictions_reads_as_documents_without_gold(prediction_round_trip):
     (document,) = read_documents(prediction_round_trip.path, SCHEMA)
     assert (document.id, document.text) == (

@@ -63,3 +63,24 @@ def test_impossible_constraints_are_an_error():
     documents = [document("only", "Un seul document, " + "z" * 30, "PL", main=True)]
     with pytest.raises(SplitError, match="every label in every split"):
         assign_splits([summarize(d) for d in documents], LABELS)
+
+
+def test_the_assignment_does_not_depend_on_the_export_order():
+    summaries = [summarize(d) for d in corpus()]
+    assert assign_splits(summaries[::-1], LABELS) == assign_splits(summaries, LABELS)
+
+
+def test_fixed_documents_keep_their_split_and_new_ones_are_assigned():
+    summaries = [summarize(d) for d in corpus()]
+    first = assign_splits(summaries, LABELS)
+    moved = {doc: ("train" if split == "test" else split) for doc, split in first.items() if doc != "t9"}
+    moved["main0"] = "test"
+    again = assign_splits(summaries, LABELS, fixed=moved)
+    assert {doc: again[doc] for doc in moved} == moved
+    assert again["t9"] in ("train", "validation", "test")
+
+
+def test_duplicates_fixed_to_different_splits_are_an_error():
+    documents = [*corpus(), document("dup-a", SHARED, "PL"), document("dup-b", "Titre.\n" + SHARED, "PL")]
+    with pytest.raises(SplitError, match="dup-a, dup-b share text but are fixed to different splits"):
+        assign_splits([summarize(d) for d in documents], LABELS, fixed={"dup-a": "train", "dup-b": "test"})

@@ -13,7 +13,7 @@ import itertools
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,16 @@ from vna_ner.schema import Schema
 from vna_ner.split import assign_splits, summarize
 
 MANIFEST = "manifest.json"
+CARD = "README.md"
+
+
+def previous_splits(out: Path) -> dict[str, str]:
+    """Document id -> split of the build in ``out`` (from its manifest), or nothing if there is none."""
+    manifest = Path(out) / MANIFEST
+    if not manifest.exists():
+        return {}
+    listed = json.loads(manifest.read_text("utf-8"))["splits"]
+    return {item["id"]: split for split, items in listed.items() for item in items}
 
 
 def content_hash(document: Document) -> str:
@@ -111,12 +121,17 @@ def build(
     *,
     offsets: OffsetPolicy = "convert",
     progress: bool = True,
+    keep: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Build ``out/<config>/<split>.arrow`` and ``out/manifest.json`` from ``export``; return the manifest."""
+    """Build ``out/<config>/<split>.arrow`` and ``out/manifest.json`` from ``export``; return the manifest.
+
+    Documents named in ``keep`` (document id -> split, e.g. :func:`previous_splits` of the last build)
+    stay in their split; the others are assigned by :func:`~vna_ner.split.assign_splits`.
+    """
     summaries = [summarize(d) for d in _documents(export, schema, offsets, progress, "validating")]
     if not summaries:
         raise InputError([Problem(str(export), "the export holds no task")])
-    assignment = assign_splits(summaries, schema.entity_labels)
+    assignment = assign_splits(summaries, schema.entity_labels, fixed=keep)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
@@ -173,7 +188,13 @@ def _write(
 
 
 def _replace(staging: Path, out: Path) -> None:
-    """Move ``staging`` to ``out``, removing an older ``out`` only once the new one is complete."""
+    """Move ``staging`` to ``out``, removing an older ``out`` only once the new one is complete.
+
+    The dataset card copied into ``out`` (``README.md``, written by ``vna-ner card``) is carried over.
+    """
+    card = out / CARD
+    if card.exists():
+        shutil.copyfile(card, staging / CARD)
     if out.exists():
         old = out.with_name(f".{out.name}-old")
         shutil.rmtree(old, ignore_errors=True)

@@ -93,14 +93,26 @@ def validate(export: str, config: str, offsets: str) -> None:
     help="Folder to write <config>/<split>.arrow and manifest.json into.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option(
+    "--reassign",
+    is_flag=True,
+    help="Assign every document afresh, ignoring the splits of the previous build in --out.",
+)
 @_reports_input_errors
-def build(export: str, config: str, offsets: str, out: str, quiet: bool) -> None:
-    """Build the Arrow splits from EXPORT and print the summary table."""
+def build(export: str, config: str, offsets: str, out: str, quiet: bool, reassign: bool) -> None:
+    """Build the Arrow splits from EXPORT and print the summary table.
+
+    Documents of the previous build in --out keep their split; new documents are assigned.
+    """
     from vna_ner.build import build as build_splits
+    from vna_ner.build import previous_splits
     from vna_ner.load import load
     from vna_ner.stats import format_statistics, split_statistics
 
-    build_splits(Path(export), _schema(config), Path(out), offsets=offsets, progress=not quiet)
+    keep = {} if reassign else previous_splits(Path(out))
+    build_splits(Path(export), _schema(config), Path(out), offsets=offsets, progress=not quiet, keep=keep)
+    if keep:
+        click.echo(f"kept the split of the {len(keep)} documents of the previous build (--reassign to redo)")
     click.echo(format_statistics(split_statistics(load(data_dir=Path(out)))))
 
 

@@ -1,6 +1,7 @@
 """Label Studio JSON exports in and task files out, validated against the project's schema.
 
-Reading streams the export (``ijson``), so memory does not grow with the number of tasks.
+Reading streams the export (``ijson``), so memory does not grow with the number of tasks. Predictions
+are read when the export holds them as objects; Label Studio's own JSON export lists them by id only.
 Each task's gold annotation is chosen by :func:`choose_gold`; the others stay available
 for agreement figures through :func:`iter_tasks`.
 """
@@ -111,6 +112,13 @@ class _TaskReader:
         task = Task(document=document)
         for key, target in (("annotations", task.annotations), ("predictions", task.predictions)):
             for record in raw.get(key) or []:
+                if key == "predictions" and isinstance(record, int):
+                    continue  # Label Studio's JSON export lists predictions by id only
+                if not isinstance(record, dict):
+                    self.problems.append(
+                        Problem(where, f"every item of '{key}' must be an object, got {record!r:.40}")
+                    )
+                    continue
                 annotation = self._annotation(record, text, f"{where} {key[:-1]} {record.get('id')}")
                 if annotation is not None:
                     target.append(annotation)

@@ -5,7 +5,9 @@ group and go to the same split, so duplicated text never crosses splits. Among a
 seeded shuffles, the assignment closest to the target ratios wins (distance: the largest gap between
 a split's share of entities and its target, plus half the largest such gap for documents, so that a
 small split is not a couple of long articles), provided every entity label occurs in every split and
-the test split holds a main article with relations.
+the test split holds a main article with relations. The assignment depends on the set of documents,
+not on their order in the export; documents already assigned (a previous manifest) can be kept where
+they are, so that correcting or adding documents never moves test data into training.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import hashlib
 import random
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from vna_ner.documents import Document
@@ -84,18 +86,31 @@ def is_main_article(document: Document) -> bool:
 
 
 def assign_splits(
-    documents: Sequence[DocumentSummary], labels: Sequence[str], ratios: Sequence[float] = RATIOS
+    documents: Sequence[DocumentSummary],
+    labels: Sequence[str],
+    ratios: Sequence[float] = RATIOS,
+    fixed: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Map each document id to ``train``, ``validation`` or ``test``; see the module docstring."""
+    """Map each document id to ``train``, ``validation`` or ``test``; see the module docstring.
+
+    The result depends on the documents, not on their order. Documents named in ``fixed`` keep the split
+    given there (and pull their duplicate group with them); only the others are assigned.
+    """
+    documents = sorted(documents, key=lambda d: d.id)
+    fixed = fixed or {}
     groups = duplicate_groups(documents)
     weights = [sum(documents[i].labels.total() for i in group) for group in groups]
     total = sum(weights) or 1
+    pinned = {g: _pinned_split(documents, group, fixed) for g, group in enumerate(groups)}
     best: tuple[float, list[int]] | None = None
     for seed in range(TRIES):
-        order = list(range(len(groups)))
-        random.Random(seed).shuffle(order)
-        assigned = [0] * len(groups)
+        assigned = [SPLITS.index(pinned[g]) if pinned[g] else 0 for g in range(len(groups))]
         load = [0.0] * len(SPLITS)
+        for g in range(len(groups)):
+            if pinned[g]:
+                load[assigned[g]] += weights[g]
+        order = [g for g in range(len(groups)) if not pinned[g]]
+        random.Random(seed).shuffle(order)
         for g in order:
             target = max(range(len(SPLITS)), key=lambda s: ratios[s] * total - load[s])
             assigned[g] = target
@@ -116,6 +131,17 @@ def assign_splits(
             "and a main article with relations in test"
         )
     return {documents[i].id: SPLITS[best[1][g]] for g, group in enumerate(groups) for i in group}
+
+
+def _pinned_split(
+    documents: Sequence[DocumentSummary], group: list[int], fixed: Mapping[str, str]
+) -> str | None:
+    """The split that ``fixed`` imposes on a duplicate group, if any."""
+    splits = {fixed[documents[i].id] for i in group if documents[i].id in fixed}
+    if len(splits) > 1:
+        names = ", ".join(documents[i].id for i in group)
+        raise SplitError(f"documents {names} share text but are fixed to different splits {sorted(splits)}")
+    return splits.pop() if splits else None
 
 
 def _valid(

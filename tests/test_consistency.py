@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from helpers import CONFIG, REPO
 from vna_ner.cli import main
 from vna_ner.consistency import check_consistency, read_exceptions
 from vna_ner.documents import Document, Relation, Span
+from vna_ner.errors import InputError
 from vna_ner.labelstudio import read_documents
 from vna_ner.schema import load_schema
 
@@ -66,7 +68,7 @@ def test_relations_with_forbidden_argument_types_or_self_aliases_are_reported():
 
 def test_exceptions_accept_exactly_the_findings_they_name(tmp_path):
     documents = [
-        Document("a", "en général", []),
+        Document("a", "en général et un général", []),
         Document("b", "le général Giang", [Span(3, 10, "TITLE", "général", "1")]),
         Document("c", "un général", []),
     ]
@@ -76,7 +78,23 @@ def test_exceptions_accept_exactly_the_findings_they_name(tmp_path):
     )
     reported, accepted = check_consistency(documents, SCHEMA, read_exceptions(exceptions_file))
     assert [(f.document, f.start) for f in accepted] == [("a", 3)]
-    assert [(f.document, f.start) for f in reported] == [("c", 3)]
+    assert [(f.document, f.start) for f in reported] == [("a", 17), ("c", 3)]
+
+
+def test_an_exception_that_accepts_nothing_is_reported_as_stale(tmp_path):
+    exceptions_file = tmp_path / "exceptions.json"
+    exceptions_file.write_text('[{"kind": "missed", "text": "Cuba", "document": "a", "reason": "old"}]')
+    reported, _ = check_consistency([Document("a", "Hanoi", [])], SCHEMA, read_exceptions(exceptions_file))
+    assert [(f.kind, f.message) for f in reported] == [
+        ("exception", "this exception accepts no finding: remove it")
+    ]
+
+
+def test_an_exception_without_a_reason_is_refused(tmp_path):
+    exceptions_file = tmp_path / "exceptions.json"
+    exceptions_file.write_text('[{"kind": "missed", "text": "Cuba"}]')
+    with pytest.raises(InputError, match="entry 1 needs 'kind', 'text' and a non-empty 'reason'"):
+        read_exceptions(exceptions_file)
 
 
 def test_the_gold_passes_the_checker_with_only_its_documented_exceptions():

@@ -90,10 +90,70 @@ def test_duplicate_task_and_document_ids_are_refused(tmp_path):
     assert any("duplicate document id" in p for p in problems)
 
 
-@pytest.mark.parametrize("text", ["", None, 42])
-def test_text_must_be_a_non_empty_string(tmp_path, text):
+@pytest.mark.parametrize("text", ["", " \n ", None, 42])
+def test_text_must_be_a_non_blank_string(tmp_path, text):
     bad = {"id": 7, "data": {"text": text}, "annotations": []}
-    assert any("data.text must be a non-empty string" in p for p in problems_of(tmp_path, [bad]))
+    assert any(
+        "task 7 (document task-7): data.text must be a non-blank string" in p
+        for p in problems_of(tmp_path, [bad])
+    )
+
+
+@pytest.mark.parametrize("content", ['{"tasks": []}', "[]", '"text"'])
+def test_an_export_must_be_a_non_empty_array_of_tasks(tmp_path, content):
+    path = tmp_path / "export.json"
+    path.write_text(content)
+    with pytest.raises(InputError, match=r"array of tasks|holds no task"):
+        read_documents(path, SCHEMA)
+
+
+def test_a_task_that_is_not_an_object_is_named_by_its_position(tmp_path):
+    problems = problems_of(tmp_path, [task(1, TEXT, []), "oops"])
+    assert problems == ["task #2 of the export: must be an object with a 'data' object"]
+
+
+@pytest.mark.parametrize("provenance", ["x", [{"source": "x"}], [{"source": "p.txt", "offset": "12"}]])
+def test_provenance_must_list_sources_and_offsets(tmp_path, provenance):
+    raw = task(1, TEXT, [])
+    raw["data"]["provenance"] = provenance
+    assert any(
+        "data.provenance must be a list of {source: str, offset: int}" in p
+        for p in problems_of(tmp_path, [raw])
+    )
+
+
+def test_regions_must_be_objects_with_unique_ids(tmp_path):
+    assert any(
+        "every item of 'result' must be an object" in p
+        for p in problems_of(tmp_path, [task(1, TEXT, ["oops"])])
+    )
+    twice = [region("a", 3, 8, "Giang"), region("a", 42, 47, "Hanoi", "LOC")]
+    assert any(
+        "region a: 2 regions share this id" in p for p in problems_of(tmp_path, [task(2, TEXT, twice)])
+    )
+
+
+def test_a_span_may_not_start_or_end_with_whitespace(tmp_path):
+    problems = problems_of(tmp_path, [task(1, TEXT, [region("a", 2, 8, " Giang")])])
+    assert any("region a: span [2, 8) ' Giang' starts or ends with whitespace" in p for p in problems)
+
+
+def test_an_overlap_with_an_earlier_long_span_is_found_past_a_nested_one(tmp_path):
+    spans = [region("a", 0, 23, TEXT[0:23]), region("b", 3, 5, TEXT[3:5]), region("c", 10, 14, TEXT[10:14])]
+    problems = problems_of(tmp_path, [task(1, TEXT, spans)])
+    assert sum("overlaps region a" in p for p in problems) == 2
+
+
+def test_a_relation_given_twice_is_reported(tmp_path):
+    result = [
+        region("a", 3, 8, "Giang"),
+        region("b", 10, 23, "vice-ministre", "TITLE"),
+        relation("a", "b"),
+        relation("a", "b"),
+    ]
+    assert any(
+        "relation a->b: HAS_TITLE is given twice" in p for p in problems_of(tmp_path, [task(1, TEXT, result)])
+    )
 
 
 def test_a_file_that_is_not_json_is_refused(tmp_path):
@@ -125,7 +185,7 @@ def test_utf16_offsets_can_be_refused_instead(tmp_path):
     start = EMOJI_TEXT.index("Quang") + 1
     export = [task(1, EMOJI_TEXT, [region("a", start, start + 11, "Quang Trung", "EVENT")])]
     problems = problems_of(tmp_path, export, offsets="refuse")
-    assert any("UTF-16 code units, not code points" in p for p in problems)
+    assert any("UTF-16 code units, not code points" in p and "--utf16-offsets convert" in p for p in problems)
 
 
 def test_utf16_mapping_counts_astral_characters_twice():

@@ -276,7 +276,6 @@ def test_systems_given_gold_entities_appear_only_in_the_relation_table(repo: Pat
 
 
 def test_the_cli_adds_renders_and_writes_a_byte_stable_chart(repo: Path):
-    pytest.importorskip("matplotlib")
     predictions = write_predictions(repo / "eval" / "p.jsonl", "test")
     throughput = repo / "eval" / "p.throughput.json"
     throughput.write_text(json.dumps({"tokens_per_second": 1234, "protocol": "test"}))

@@ -100,5 +100,12 @@ def test_a_wheel_installed_in_a_fresh_venv_loads_offline_from_anywhere(tmp_path)
     )
     report = json.loads(result.stdout)
     assert report["file"].startswith(str(fresh)), report["file"]
+    # The command line finds the project's labeling config inside the wheel too.
+    tasks = subprocess.run(
+        [fresh / "bin" / "vna-ner", "to-labelstudio", "tasks.json", "--split", "test"],
+        cwd=workdir, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert tasks.returncode == 0, tasks.stderr
+    assert len(json.loads((workdir / "tasks.json").read_text())) == report["rows"]["test"]
     assert report["rows"] == {name: len(split) for name, split in load().items()}
     assert report["test"] == len(load("sentences", split="test"))

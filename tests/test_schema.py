@@ -55,3 +55,10 @@ def test_argument_types_for_an_unknown_relation_are_refused():
     )
     with pytest.raises(SchemaError, match="'LIKES', which the config does not have"):
         parse_schema(config, {"LIKES": {"head": ["A"], "tail": ["A"]}})
+
+
+def test_relations_are_found_in_nested_views_and_several_blocks():
+    config = """<View><View><Relations><Relation value="A_OF"/></Relations></View>
+    <Relations><Relation value="B_OF"/><Relation value="C_OF"/></Relations>
+    <Labels name="l" toName="t"><Label value="X"/></Labels><Text name="t" value="$text"/></View>"""
+    assert parse_schema(config).relation_labels == ("B_OF", "C_OF", "A_OF")

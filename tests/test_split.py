@@ -61,7 +61,7 @@ def test_test_split_holds_a_main_article_with_relations():
 
 def test_impossible_constraints_are_an_error():
     documents = [document("only", "Un seul document, " + "z" * 30, "PL", main=True)]
-    with pytest.raises(SplitError, match="every label in every split"):
+    with pytest.raises(SplitError, match="a main article with relations in test"):
         assign_splits([summarize(d) for d in documents], LABELS)
 
 
@@ -84,3 +84,14 @@ def test_duplicates_fixed_to_different_splits_are_an_error():
     documents = [*corpus(), document("dup-a", SHARED, "PL"), document("dup-b", "Titre.\n" + SHARED, "PL")]
     with pytest.raises(SplitError, match="dup-a, dup-b share text but are fixed to different splits"):
         assign_splits([summarize(d) for d in documents], LABELS, fixed={"dup-a": "train", "dup-b": "test"})
+
+
+def test_a_corpus_without_main_articles_or_with_rare_labels_still_splits():
+    # Another Label Studio project: no provenance, a label found in one document only.
+    documents = [
+        Document(f"d{i}", f"Texte numéro {i}. " + "w" * 30, [Span(0, 5, "PER", "Texte", "e")])
+        for i in range(9)
+    ]
+    documents.append(Document("rare", "Un lieu rare. " + "v" * 30, [Span(3, 7, "LOC", "lieu", "e")]))
+    assignment = assign_splits([summarize(d) for d in documents], LABELS)
+    assert {split for split in assignment.values()} == {"train", "validation", "test"}

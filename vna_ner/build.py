@@ -21,7 +21,7 @@ from datasets import Features
 from datasets.arrow_writer import ArrowWriter
 from tqdm.auto import tqdm
 
-from vna_ner.align import iob2_to_spans, spans_to_iob2, tokenize
+from vna_ner.align import MisalignmentError, iob2_to_spans, spans_to_iob2, tokenize
 from vna_ner.documents import Document
 from vna_ner.errors import InputError, Problem
 from vna_ner.features import CONFIGS, SPLITS, features_for
@@ -61,7 +61,10 @@ def document_rows(document: Document) -> tuple[dict[str, Any], list[dict[str, An
     boundaries = [b for span in document.entities for b in (span.start, span.end)]
     offsets, sentence_starts = tokenize(document.text, boundaries)
     gold = [(span.start, span.end, span.label) for span in sorted(document.entities)]
-    tags = spans_to_iob2(offsets, gold)
+    try:
+        tags = spans_to_iob2(offsets, gold)
+    except MisalignmentError as error:
+        raise InputError([Problem(f"document {document.id}", str(error))]) from error
     if iob2_to_spans(offsets, tags) != gold:
         raise InputError([Problem(f"document {document.id}", "IOB2 tags do not give back the gold spans")])
     tokens = [document.text[start:end] for start, end in offsets]

@@ -17,10 +17,10 @@ from typing import Any
 import click
 
 from vna_ner.errors import InputError
-from vna_ner.schema import Schema, SchemaError, load_schema
+from vna_ner.schema import Schema, SchemaError, default_config, load_schema
+from vna_ner.split import SplitError
 
 EXIT_INVALID = 1
-_CONFIG = "annotations/labeling_config.xml"
 _EXPORT = "annotations/gold.json"
 _EXCEPTIONS = "annotations/consistency_exceptions.json"
 
@@ -32,23 +32,22 @@ def _reports_input_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (InputError, SchemaError, FileNotFoundError) as error:
+        except (InputError, SchemaError, SplitError, FileNotFoundError) as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(EXIT_INVALID)
 
     return wrapper
 
 
-def _schema(config: str) -> Schema:
-    return load_schema(Path(config))
+def _schema(config: str | None) -> Schema:
+    return load_schema(Path(config) if config else default_config())
 
 
 config_option = click.option(
     "--config",
-    default=_CONFIG,
-    show_default=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="Label Studio labeling config (relation_arguments.json beside it is used if present).",
+    help="Label Studio labeling config; relation_arguments.json beside it is used if present "
+    "[default: the project's config, shipped with the package].",
 )
 export_argument = click.argument("export", default=_EXPORT, type=click.Path(exists=True, dir_okay=False))
 offsets_option = click.option(
@@ -73,7 +72,7 @@ def main() -> None:
 @config_option
 @offsets_option
 @_reports_input_errors
-def validate(export: str, config: str, offsets: str) -> None:
+def validate(export: str, config: str | None, offsets: str) -> None:
     """Check a Label Studio JSON EXPORT against the config; list every problem found."""
     from vna_ner.labelstudio import iter_tasks
 
@@ -99,7 +98,7 @@ def validate(export: str, config: str, offsets: str) -> None:
     help="Assign every document afresh, ignoring the splits of the previous build in --out.",
 )
 @_reports_input_errors
-def build(export: str, config: str, offsets: str, out: str, quiet: bool, reassign: bool) -> None:
+def build(export: str, config: str | None, offsets: str, out: str, quiet: bool, reassign: bool) -> None:
     """Build the Arrow splits from EXPORT and print the summary table.
 
     Documents of the previous build in --out keep their split; new documents are assigned.
@@ -166,7 +165,7 @@ def to_labelstudio(
     data_dir: str | None,
     predictions: str | None,
     model_version: str,
-    config: str,
+    config: str | None,
 ) -> None:
     """Write the dataset's documents as Label Studio tasks to OUTPUT: gold as annotations, or predictions."""
     from vna_ner.labelstudio import document_to_task, write_tasks
@@ -198,17 +197,17 @@ def to_labelstudio(
 @click.option(
     "--exceptions",
     type=click.Path(exists=True, dir_okay=False),
-    help=f"Accepted findings (JSON, each with a reason) [default: {_EXCEPTIONS} if present].",
+    help=f"Accepted findings (JSON, each with a reason) [default for the gold: {_EXCEPTIONS}].",
 )
 @_reports_input_errors
-def check(export: str, config: str, exceptions: str | None) -> None:
+def check(export: str, config: str | None, exceptions: str | None) -> None:
     """List inconsistencies in the gold of EXPORT; exit 1 if any is not accepted."""
     from vna_ner.consistency import check_consistency, read_exceptions
     from vna_ner.labelstudio import read_documents
 
     schema = _schema(config)
-    if exceptions is None and Path(_EXCEPTIONS).exists():
-        exceptions = _EXCEPTIONS
+    if exceptions is None and export == _EXPORT and Path(_EXCEPTIONS).exists():
+        exceptions = _EXCEPTIONS  # the gold's own accepted findings, never applied to another export
     accepted_list = read_exceptions(Path(exceptions)) if exceptions else []
     reported, accepted = check_consistency(read_documents(Path(export), schema), schema, accepted_list)
     for finding in reported:
@@ -223,7 +222,7 @@ def check(export: str, config: str, exceptions: str | None) -> None:
 @config_option
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the figures as JSON here.")
 @_reports_input_errors
-def agreement(export: str, config: str, output: str | None) -> None:
+def agreement(export: str, config: str | None, output: str | None) -> None:
     """Agreement between the independent passes of EXPORT, and of each pass with the gold."""
     from vna_ner.agreement import pass_agreement
     from vna_ner.labelstudio import iter_tasks
@@ -356,7 +355,7 @@ def leaderboard_render(board: str, readme: str) -> None:
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the card is not what the data gives.")
 @_reports_input_errors
-def card(export: str, config: str, card_path: str, data_dir: str, check: bool) -> None:
+def card(export: str, config: str | None, card_path: str, data_dir: str, check: bool) -> None:
     """Regenerate the dataset card's YAML and statistics from the built splits and the gold EXPORT.
 
     The card is also copied to DATA_DIR/README.md, so the splits folder is a Hub-style dataset.

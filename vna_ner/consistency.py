@@ -5,7 +5,8 @@ Three kinds of findings:
 - ``label``: the same surface string annotated with different labels in different places;
 - ``missed``: a string annotated somewhere that occurs elsewhere, as a whole word, not covered by any span;
 - ``relation``: a relation whose argument types the schema does not allow, or an ``ALIAS_OF`` between
-  identical strings (a repeat is not an alias).
+  identical strings (a repeat is not an alias);
+- ``exception``: an accepted-finding entry that no longer matches anything (stale, to remove).
 
 A finding may be accepted by an entry in an exceptions file (JSON list of objects with ``kind``,
 ``text``, optional ``document`` and ``start``, and a ``reason`` that cites the guidelines); the rest
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vna_ner.documents import Document
+from vna_ner.errors import InputError, Problem
 from vna_ner.schema import Schema
 
 
@@ -59,14 +61,22 @@ class Exception_:
 
 
 def read_exceptions(path: Path) -> list[Exception_]:
-    """Accepted findings from a JSON file; every entry must give a reason."""
-    entries = json.loads(Path(path).read_text("utf-8"))
-    exceptions = []
-    for entry in entries:
-        if not entry.get("reason"):
-            raise ValueError(f"{path}: exception {entry!r} gives no reason")
-        exceptions.append(Exception_(entry["kind"], entry["text"], entry["reason"], entry.get("document")))
-    return exceptions
+    """Accepted findings from a JSON file; every entry needs a kind, a text and a reason."""
+    try:
+        entries = json.loads(Path(path).read_text("utf-8"))
+    except json.JSONDecodeError as error:
+        raise InputError([Problem(str(path), f"not valid JSON: {error}")]) from error
+    problems = [
+        Problem(str(path), f"entry {number} needs 'kind', 'text' and a non-empty 'reason': {entry!r:.80}")
+        for number, entry in enumerate(entries if isinstance(entries, list) else [entries], start=1)
+        if not isinstance(entry, dict) or not all(entry.get(key) for key in ("kind", "text", "reason"))
+    ]
+    if problems or not isinstance(entries, list):
+        raise InputError(problems or [Problem(str(path), "expected a JSON list of exceptions")])
+    return [
+        Exception_(entry["kind"], entry["text"], entry["reason"], entry.get("document"), entry.get("start"))
+        for entry in entries
+    ]
 
 
 def _label_findings(documents: Sequence[Document]) -> Iterable[Finding]:
@@ -129,4 +139,15 @@ def check_consistency(
     )
     accepted = [f for f in findings if any(e.accepts(f) for e in exceptions)]
     reported = [f for f in findings if f not in accepted]
+    reported += [
+        Finding(
+            "exception",
+            e.text,
+            e.document or "*",
+            e.start or 0,
+            "this exception accepts no finding: remove it",
+        )
+        for e in exceptions
+        if not any(e.accepts(f) for f in findings)
+    ]
     return reported, accepted

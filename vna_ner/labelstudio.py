@@ -8,9 +8,9 @@ for agreement figures through :func:`iter_tasks`.
 
 from __future__ import annotations
 
-import itertools
 import json
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,29 +86,26 @@ class _TaskReader:
         self.offsets = offsets
         self.problems: list[Problem] = []
 
-    def read(self, raw: Any) -> Task | None:
+    def read(self, raw: Any, number: int) -> Task | None:
         if not isinstance(raw, dict) or not isinstance(raw.get("data"), dict):
-            self.problems.append(Problem("export", "every task must be an object with a 'data' object"))
+            self.problems.append(
+                Problem(f"task #{number} of the export", "must be an object with a 'data' object")
+            )
             return None
         data = raw["data"]
         doc_id = data.get("doc_id")
         doc_id = str(doc_id) if doc_id is not None else f"task-{raw.get('id')}"
         where = _task_where(raw, doc_id)
         text = data.get(self.schema.text_key)
-        if not isinstance(text, str) or not text:
+        if not isinstance(text, str) or not text.strip():
             self.problems.append(
-                Problem(where, f"data.{self.schema.text_key} must be a non-empty string, got {text!r:.40}")
+                Problem(where, f"data.{self.schema.text_key} must be a non-blank string, got {text!r:.40}")
             )
             return None
-        document = Document(
-            id=doc_id,
-            text=text,
-            provenance=[
-                Provenance(source=str(p["source"]), offset=int(p["offset"]))
-                for p in data.get("provenance", [])
-            ],
-            task_id=raw.get("id"),
-        )
+        provenance = self._provenance(data.get("provenance", []), where)
+        if provenance is None:
+            return None
+        document = Document(id=doc_id, text=text, provenance=provenance, task_id=raw.get("id"))
         task = Task(document=document)
         for key, target in (("annotations", task.annotations), ("predictions", task.predictions)):
             for record in raw.get(key) or []:
@@ -124,12 +121,30 @@ class _TaskReader:
                     target.append(annotation)
         return task
 
+    def _provenance(self, items: Any, where: str) -> list[Provenance] | None:
+        valid = isinstance(items, list) and all(
+            isinstance(p, dict) and isinstance(p.get("source"), str) and isinstance(p.get("offset"), int)
+            for p in items
+        )
+        if not valid:
+            self.problems.append(
+                Problem(
+                    where,
+                    f"data.provenance must be a list of {{source: str, offset: int}}, got {items!r:.60}",
+                )
+            )
+            return None
+        return [Provenance(source=p["source"], offset=p["offset"]) for p in items]
+
     def _annotation(self, record: dict[str, Any], text: str, where: str) -> Annotation | None:
         result = record.get("result")
         if not isinstance(result, list):
             self.problems.append(Problem(where, "'result' must be a list of regions"))
             return None
         before = len(self.problems)
+        if not all(isinstance(region, dict) for region in result):
+            self.problems.append(Problem(where, "every item of 'result' must be an object"))
+            return None
         spans = [
             span
             for region in result
@@ -137,6 +152,9 @@ class _TaskReader:
             for span in [self._span(region, text, where)]
             if span is not None
         ]
+        ids = Counter(span.id for span in spans)
+        for region_id in sorted(rid for rid, count in ids.items() if count > 1):
+            self.problems.append(Problem(where, f"{ids[region_id]} regions share this id", region_id))
         self._check_overlaps(spans, where)
         relations = self._relations(result, {s.id: s for s in spans}, where)
         if len(self.problems) > before:
@@ -169,6 +187,9 @@ class _TaskReader:
         if start >= end:
             report(f"empty or reversed span [{start}, {end})")
             return None
+        if 0 <= start < end <= len(text) and (text[start].isspace() or text[end - 1].isspace()):
+            report(f"span [{start}, {end}) {text[start:end]!r} starts or ends with whitespace")
+            return None
         surface = value.get("text")
         if end <= len(text) and surface in (None, text[start:end]):
             return Span(start, end, label, text[start:end], region_id)
@@ -178,7 +199,7 @@ class _TaskReader:
                 report(
                     f"offsets [{start}, {end}) are UTF-16 code units, not code points "
                     f"(they match {surface!r} only when counted as a browser counts); "
-                    "re-run with offsets converted"
+                    "re-run with --utf16-offsets convert"
                 )
                 return None
             warnings.warn(
@@ -195,17 +216,19 @@ class _TaskReader:
         return None
 
     def _check_overlaps(self, spans: list[Span], where: str) -> None:
-        ordered = sorted(spans)
-        for previous, current in itertools.pairwise(ordered):
-            if current.start < previous.end:
+        furthest: Span | None = None  # the span reaching furthest right among those before
+        for span in sorted(spans):
+            if furthest is not None and span.start < furthest.end:
                 self.problems.append(
                     Problem(
                         where,
-                        f"overlaps region {previous.id} ({previous.text!r} [{previous.start}, "
-                        f"{previous.end})): spans must be flat",
-                        current.id,
+                        f"overlaps region {furthest.id} ({furthest.text!r} [{furthest.start}, "
+                        f"{furthest.end})): spans must be flat",
+                        span.id,
                     )
                 )
+            if furthest is None or span.end > furthest.end:
+                furthest = span
 
     def _relations(self, result: list[dict[str, Any]], spans: dict[str, Span], where: str) -> list[Relation]:
         relations = []
@@ -232,13 +255,23 @@ class _TaskReader:
             if violation:
                 self.problems.append(Problem(where, f"{labels[0]}: {violation}", name))
                 continue
-            relations.append(Relation(head=head, tail=tail, label=labels[0]))
-        return sorted(set(relations))
+            relation = Relation(head=head, tail=tail, label=labels[0])
+            if relation in relations:
+                self.problems.append(Problem(where, f"{labels[0]} is given twice", name))
+                continue
+            relations.append(relation)
+        return sorted(relations)
 
 
 def iter_raw_tasks(path: Path) -> Iterator[Any]:
-    """Stream the tasks of a Label Studio JSON export (a top-level list) one at a time."""
+    """Stream the tasks of a Label Studio JSON export (a top-level array) one at a time."""
     with Path(path).open("rb") as stream:
+        head = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not head.startswith(b"["):
+            raise InputError(
+                [Problem(str(path), "a Label Studio JSON export is an array of tasks: '[' expected")]
+            )
+        stream.seek(0)
         try:
             yield from ijson.items(stream, "item", use_float=True)
         except ijson.JSONError as error:
@@ -250,8 +283,9 @@ def iter_tasks(path: Path, schema: Schema, *, offsets: OffsetPolicy = "convert")
     reader = _TaskReader(schema, offsets)
     seen_tasks: set[Any] = set()
     seen_docs: set[str] = set()
-    for raw in iter_raw_tasks(path):
-        task = reader.read(raw)
+    count = 0
+    for count, raw in enumerate(iter_raw_tasks(path), start=1):
+        task = reader.read(raw, count)
         if task is None:
             continue
         document = task.document
@@ -264,6 +298,8 @@ def iter_tasks(path: Path, schema: Schema, *, offsets: OffsetPolicy = "convert")
         seen_docs.add(document.id)
         if not reader.problems:
             yield task
+    if count == 0:
+        reader.problems.append(Problem(str(path), "the export holds no task"))
     if reader.problems:
         raise InputError(reader.problems)
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from label_studio_sdk.label_interface import LabelInterface
 from label_studio_sdk.label_interface.control_tags import LabelsTag
 
 ANY = "*"
+CONFIG_NAME = "labeling_config.xml"
+_PACKAGE = Path(__file__).resolve().parent
 
 
 class SchemaError(ValueError):
@@ -64,12 +67,25 @@ class Schema:
 
 
 def _relation_labels(config: str) -> tuple[str, ...]:
-    """Relation labels of the config's ``<Relations>`` block (the label interface skips them)."""
-    view = LabelInterface.parse_config_to_json(config).get("View", {})
-    relations = view.get("Relations", {}).get("Relation", [])
-    if isinstance(relations, dict):
-        relations = [relations]
-    return tuple(relation["@value"] for relation in relations)
+    """Relation labels of every ``<Relations>`` block, wherever it sits (the label interface skips them)."""
+
+    def as_list(node: Any) -> list[Any]:
+        return node if isinstance(node, list) else [node]
+
+    def walk(node: Any) -> list[str]:
+        if isinstance(node, list):
+            return [label for child in node for label in walk(child)]
+        if not isinstance(node, dict):
+            return []
+        found = [
+            relation["@value"]
+            for block in as_list(node.get("Relations", []))
+            if isinstance(block, dict)
+            for relation in as_list(block.get("Relation", []))
+        ]
+        return found + [label for key, child in node.items() if key != "Relations" for label in walk(child)]
+
+    return tuple(dict.fromkeys(walk(LabelInterface.parse_config_to_json(config))))
 
 
 def parse_schema(config: str, arguments: dict[str, dict] | None = None) -> Schema:
@@ -115,5 +131,16 @@ def load_schema(config_path: Path, arguments_path: Path | None = None) -> Schema
     config_path = Path(config_path)
     if arguments_path is None and (config_path.parent / "relation_arguments.json").exists():
         arguments_path = config_path.parent / "relation_arguments.json"
-    arguments = json.loads(Path(arguments_path).read_text("utf-8")) if arguments_path else None
+    try:
+        arguments = json.loads(Path(arguments_path).read_text("utf-8")) if arguments_path else None
+    except json.JSONDecodeError as error:
+        raise SchemaError(f"{arguments_path}: not valid JSON: {error}") from error
     return parse_schema(config_path.read_text("utf-8"), arguments)
+
+
+def default_config() -> Path:
+    """The project's labeling config: in an installed wheel, else the source checkout's ``annotations/``."""
+    for candidate in (_PACKAGE / "config" / CONFIG_NAME, _PACKAGE.parent / "annotations" / CONFIG_NAME):
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError(f"no {CONFIG_NAME} next to the vna_ner package; pass --config")

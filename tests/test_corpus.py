@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 
 import pytest
 
@@ -13,6 +14,7 @@ from vna_ner.segment import MORE_MARKER, segment_directory
 
 SOURCE = REPO / "annotations" / "source"
 GOLD = REPO / "annotations" / "gold.json"
+AGREEMENT = REPO / "annotations" / "agreement"
 SHA256 = {
     "000_690ecaeb1208b8cd.txt": "fcff5dc56b03eb469f56184b99b257dad4b45c8a056a88340e46e9c473f2c0fd",
     "001_92abf839e41b491a.txt": "39fd319599d8b706d4d9723808eed03e08755ac4b9ae2e1a3bc6b3ebba23142b",
@@ -93,3 +95,15 @@ def test_every_document_is_annotated_with_entities(gold):
 def test_gold_keeps_the_corpus_edge_cases(gold, document, surface, label):
     spans = {(s.text, s.label) for d in gold if d.id == document for s in d.entities}
     assert (surface, label) in spans
+
+
+def test_the_second_pass_standoff_is_converted_from_the_annotators_inline_files():
+    spec = importlib.util.spec_from_file_location("inline_to_standoff", AGREEMENT / "inline_to_standoff.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    texts = {d.id: d.text for d in segment_directory(SOURCE)}
+    inline = sorted((AGREEMENT / "second_pass_inline").glob("*.md"))
+    assert len(inline) == 16
+    for path in inline:
+        expected = (AGREEMENT / "second_pass" / f"{path.stem}.ann").read_text("utf-8")
+        assert module.to_standoff(path.read_text("utf-8"), texts[path.stem], path.stem) == expected

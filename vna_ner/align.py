@@ -64,7 +64,7 @@ def tokenize(text: str, boundaries: Iterable[int] = ()) -> tuple[list[Offsets], 
         start = token.idx
         end = start + len(token.text)
         raw.append((start, end, new_sentence))
-        new_sentence = "\n" in token.whitespace_
+        new_sentence = False
     starts = {start for start, _, first in raw if first}
     offsets = split_at(((s, e) for s, e, _ in raw), boundaries)
     sentence_starts = [i for i, (start, _) in enumerate(offsets) if start in starts]

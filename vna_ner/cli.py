@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from vna_ner.errors import InputError
+from vna_ner.features import SPLITS
 from vna_ner.schema import Schema, SchemaError, default_config, load_schema
 from vna_ner.split import SplitError
 
@@ -143,7 +144,7 @@ def stats(data_dir: str | None, fmt: str) -> None:
 @click.argument("output", type=click.Path(dir_okay=False))
 @click.option(
     "--split",
-    type=click.Choice(["train", "validation", "test"]),
+    type=click.Choice(SPLITS),
     help="Only this split (default: all splits; required with --predictions).",
 )
 @click.option(
@@ -181,7 +182,7 @@ def to_labelstudio(
         gold = load(split=split, data_dir=folder)
         documents = predicted_documents(gold, read_predictions(Path(predictions), gold))
     else:
-        splits = [split] if split else ["train", "validation", "test"]
+        splits = [split] if split else list(SPLITS)
         documents = [d for name in splits for d in documents_of(load(split=name, data_dir=folder))]
     tasks = [
         document_to_task(d, schema, as_predictions=bool(predictions), model_version=model_version)
@@ -390,9 +391,7 @@ def card(export: str, config: str | None, card_path: str, data_dir: str, check: 
     type=click.Path(exists=True, dir_okay=False),
     help="Predictions: .jsonl (character spans), .conll/.txt/.tsv (token<TAB>tag) or .arrow (pred_tags).",
 )
-@click.option(
-    "--split", default="test", show_default=True, type=click.Choice(["train", "validation", "test"])
-)
+@click.option("--split", default="test", show_default=True, type=click.Choice(SPLITS))
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, exists=True),

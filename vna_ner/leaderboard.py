@@ -224,7 +224,8 @@ def _f1(scores: dict[str, Any] | None) -> str:
 def _tokens_per_second(entry: dict[str, Any]) -> str:
     throughput = entry.get("throughput") or {}
     speed = throughput.get("tokens_per_second")
-    return "—" if speed is None else f"{speed:,}"
+    # Two significant figures: repeated timings of the same system differ in the third.
+    return "—" if speed is None else f"{float(f'{speed:.2g}'):,.0f}"
 
 
 def _link(entry: dict[str, Any], page_folder: Path, root: Path) -> str:

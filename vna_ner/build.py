@@ -1,9 +1,9 @@
 """Build the Arrow splits from a Label Studio export: validate, tokenize, tag, split, write.
 
-Two streaming passes over the export keep memory flat: the first validates every task and keeps
-only what splitting needs, the second tokenizes each document and appends it to its split's
-Arrow file. Everything is written to a temporary folder that replaces ``out`` only on success,
-so a failed build leaves nothing half-written.
+Two streaming passes over the export keep memory small: the first validates every task and keeps
+only what splitting needs (a few hundred bytes per document), the second tokenizes each document
+and appends it to its split's Arrow file, in small batches. Everything is written to a temporary
+folder that replaces ``out`` only on success, so a failed build leaves nothing half-written.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from vna_ner.schema import Schema
 from vna_ner.split import assign_splits, summarize
 
 MANIFEST = "manifest.json"
+WRITER_BATCH = 100  # rows held per Arrow writer before a record batch is written
 CARD = "README.md"
 
 
@@ -105,7 +106,9 @@ class _SplitWriters:
             (folder / config).mkdir(parents=True)
             for split in SPLITS:
                 self.writers[config, split] = ArrowWriter(
-                    features=self.features[config], path=str(folder / config / f"{split}.arrow")
+                    features=self.features[config],
+                    path=str(folder / config / f"{split}.arrow"),
+                    writer_batch_size=WRITER_BATCH,
                 )
 
     def write(self, config: str, split: str, row: dict[str, Any]) -> None:

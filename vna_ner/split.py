@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ class DocumentSummary:
 
     id: str
     labels: Counter
-    sentence_keys: frozenset[str]
+    sentence_keys: frozenset[int]
     main_article: bool
 
 
@@ -50,13 +51,13 @@ def summarize(document: Document) -> DocumentSummary:
     """The split-relevant facts of a document: label counts, long-sentence digests, main-article flag."""
     parts = (" ".join(part.split()).casefold() for part in _SENTENCE_END.split(document.text))
     keys = frozenset(
-        hashlib.blake2b(part.encode(), digest_size=8).hexdigest()
+        int.from_bytes(hashlib.blake2b(part.encode(), digest_size=8).digest(), "big")
         for part in parts
         if len(part) >= MIN_SHARED_CHARS
     )
     return DocumentSummary(
         id=document.id,
-        labels=Counter(span.label for span in document.entities),
+        labels=Counter(sys.intern(span.label) for span in document.entities),
         sentence_keys=keys,
         main_article=is_main_article(document),
     )
@@ -72,7 +73,7 @@ def duplicate_groups(documents: Sequence[DocumentSummary]) -> list[list[int]]:
             i = parent[i]
         return i
 
-    first_seen: dict[str, int] = {}
+    first_seen: dict[int, int] = {}
     for index, document in enumerate(documents):
         for sentence in sorted(document.sentence_keys):
             other = first_seen.setdefault(sentence, index)

@@ -51,6 +51,11 @@ config_option = click.option(
     "[default: the project's config, shipped with the package].",
 )
 export_argument = click.argument("export", default=_EXPORT, type=click.Path(exists=True, dir_okay=False))
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, exists=True),
+    help="Built splits folder (default: the splits shipped with the package).",
+)
 offsets_option = click.option(
     "--utf16-offsets",
     "offsets",
@@ -117,11 +122,7 @@ def build(export: str, config: str | None, offsets: str, out: str, quiet: bool, 
 
 
 @main.command()
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, exists=True),
-    help="Built splits folder (default: the splits shipped with the package).",
-)
+@data_dir_option
 @click.option(
     "--format",
     "fmt",
@@ -147,11 +148,7 @@ def stats(data_dir: str | None, fmt: str) -> None:
     type=click.Choice(SPLITS),
     help="Only this split (default: all splits; required with --predictions).",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, exists=True),
-    help="Built splits folder (default: the splits shipped with the package).",
-)
+@data_dir_option
 @click.option(
     "--predictions",
     type=click.Path(exists=True, dir_okay=False),
@@ -276,7 +273,7 @@ def leaderboard() -> None:
 )
 @click.option("--gold-entities", is_flag=True, help="The system was given the gold entities.")
 @click.option("--date", help="Date of the entry, YYYY-MM-DD (default: today).")
-@click.option("--data-dir", type=click.Path(file_okay=False, exists=True), help="Built splits folder.")
+@data_dir_option
 @board_option
 @readme_option
 @_reports_input_errors
@@ -318,7 +315,7 @@ def leaderboard_add(
 
 
 @leaderboard.command("check")
-@click.option("--data-dir", type=click.Path(file_okay=False, exists=True), help="Built splits folder.")
+@data_dir_option
 @board_option
 @readme_option
 @_reports_input_errors
@@ -392,11 +389,7 @@ def card(export: str, config: str | None, card_path: str, data_dir: str, check: 
     help="Predictions: .jsonl (character spans), .conll/.txt/.tsv (token<TAB>tag) or .arrow (pred_tags).",
 )
 @click.option("--split", default="test", show_default=True, type=click.Choice(SPLITS))
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, exists=True),
-    help="Built splits folder (default: the splits shipped with the package).",
-)
+@data_dir_option
 @click.option("--coarse", is_flag=True, help="PER/ORG/LOC/MISC view: EVENT->MISC, TITLE and DATE dropped.")
 @click.option(
     "--allow-missing", is_flag=True, help="Score documents without a prediction as predicting nothing."

@@ -270,3 +270,10 @@ def test_a_real_label_studio_export_with_emoji_reads_as_code_points_without_conv
         [("📝", "MISC"), ("Cafe\u0301", "MISC"), ("Quang Trung", "LOC")],  # e + combining acute
     ]
     assert not [w for w in recwarn if issubclass(w.category, Utf16OffsetWarning)]
+
+
+def test_drafts_are_not_annotations_and_are_ignored(tmp_path):
+    raw = task(1, TEXT, [region("a", 3, 8, "Giang")])
+    raw["drafts"] = [{"id": 99, "result": [region("d", 0, 99, "broken", "NOPE")]}]
+    (document,) = read_documents(write_export(tmp_path / "e.json", [raw]), SCHEMA)
+    assert [span.id for span in document.entities] == ["a"]

@@ -2,6 +2,7 @@
 
 Reading streams the export (``ijson``), so memory does not grow with the number of tasks. Predictions
 are read when the export holds them as objects; Label Studio's own JSON export lists them by id only.
+Drafts (unsubmitted work) are not annotations and are ignored.
 Each task's gold annotation is chosen by :func:`choose_gold`; the others stay available
 for agreement figures through :func:`iter_tasks`.
 """

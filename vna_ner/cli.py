@@ -18,6 +18,7 @@ import click
 
 from vna_ner.errors import InputError
 from vna_ner.features import SPLITS
+from vna_ner.files import write_text_atomically
 from vna_ner.schema import Schema, SchemaError, default_config, load_schema
 from vna_ner.split import SplitError
 
@@ -235,7 +236,7 @@ def agreement(export: str, config: str | None, output: str | None) -> None:
                     f"only first {row['only_first']:3}  only second {row['only_second']:3}"
                 )
     if output:
-        Path(output).write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", "utf-8")
+        write_text_atomically(Path(output), json.dumps(figures, indent=2, sort_keys=True) + "\n")
 
 
 board_option = click.option(
@@ -377,7 +378,7 @@ def card(export: str, config: str | None, card_path: str, data_dir: str, check: 
         click.echo("the card matches the data")
         return
     for target in targets:
-        target.write_text(rendered, "utf-8")
+        write_text_atomically(target, rendered)
     click.echo(f"wrote {', '.join(map(str, targets))}")
 
 

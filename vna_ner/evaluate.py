@@ -29,8 +29,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +41,7 @@ from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 from tabulate import tabulate
 
+from vna_ner.files import write_text_atomically
 from vna_ner.predictions import GoldTokens, Predictions, RelationKey, TokenSpan, gold_tokens, project
 
 COARSE = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "EVENT": "MISC", "MISC": "MISC"}
@@ -417,15 +416,4 @@ def _format_table(title: str, table: ScoreTable, report: Report) -> str:
 
 def write_report(report: Report, path: Path) -> None:
     """Write the report as JSON to ``path`` atomically: a complete file or none."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False
-    ) as out:
-        json.dump(report.to_dict(), out, indent=2, allow_nan=False)
-        out.write("\n")
-    try:
-        os.replace(out.name, path)
-    except OSError:
-        os.unlink(out.name)
-        raise
+    write_text_atomically(Path(path), json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n")

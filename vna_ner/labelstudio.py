@@ -21,6 +21,7 @@ import ijson
 
 from vna_ner.documents import Document, Provenance, Relation, Span
 from vna_ner.errors import InputError, Problem
+from vna_ner.files import write_text_atomically
 from vna_ner.schema import Schema
 
 OffsetPolicy = Literal["convert", "refuse"]
@@ -40,7 +41,6 @@ class Annotation:
     ground_truth: bool = False
     cancelled: bool = False
     updated_at: str = ""
-    completed_by: Any = None
 
 
 @dataclass
@@ -167,7 +167,6 @@ class _TaskReader:
             ground_truth=bool(record.get("ground_truth")),
             cancelled=bool(record.get("was_cancelled")),
             updated_at=str(record.get("updated_at") or record.get("created_at") or ""),
-            completed_by=record.get("completed_by"),
         )
 
     def _span(self, region: dict[str, Any], text: str, where: str) -> Span | None:
@@ -361,8 +360,5 @@ def document_to_task(
 
 
 def write_tasks(tasks: list[dict[str, Any]], path: Path) -> None:
-    """Write tasks as pretty, key-sorted JSON, atomically (a temporary file renamed into place)."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(tasks, ensure_ascii=False, indent=2, sort_keys=True) + "\n", "utf-8")
-    temporary.replace(path)
+    """Write tasks as pretty, key-sorted JSON, atomically."""
+    write_text_atomically(Path(path), json.dumps(tasks, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

@@ -17,6 +17,7 @@ from typing import Any
 from tabulate import tabulate
 
 from vna_ner.errors import InputError, Problem
+from vna_ner.files import write_text_atomically
 
 BOARD = Path("eval/leaderboard.json")
 README = Path("README.md")
@@ -122,7 +123,7 @@ def read_board(path: Path) -> dict[str, Any]:
 def write_board(path: Path, board: dict[str, Any]) -> None:
     """Write the board as stable, diff-friendly JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(board, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text_atomically(path, json.dumps(board, indent=2, ensure_ascii=False) + "\n")
 
 
 def _entry_order(entry: dict[str, Any]) -> tuple[int, str, str]:
@@ -428,9 +429,7 @@ def render(board_path: Path, readme: Path = README) -> list[Path]:
     markdown = board_path.parent / MARKDOWN_NAME
     chart = board_path.parent / CHART_NAME
     render_chart(board, chart)
-    markdown.write_text(render_markdown(board, board_path, readme), encoding="utf-8")
+    write_text_atomically(markdown, render_markdown(board, board_path, readme))
     text = readme.read_text(encoding="utf-8") if readme.exists() else ""
-    readme.write_text(
-        with_readme_section(text, render_readme_section(board, board_path, readme)), encoding="utf-8"
-    )
+    write_text_atomically(readme, with_readme_section(text, render_readme_section(board, board_path, readme)))
     return [markdown, readme, chart]

@@ -42,7 +42,7 @@ from seqeval.scheme import IOB2
 from tabulate import tabulate
 
 from vna_ner.files import write_text_atomically
-from vna_ner.predictions import GoldTokens, Predictions, RelationKey, TokenSpan, gold_tokens, project
+from vna_ner.predictions import GoldTokens, Predictions, RelationKey, TokenSpan, project
 
 COARSE = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "EVENT": "MISC", "MISC": "MISC"}
 MODES: dict[str, dict[str, Any]] = {"default": {}, "strict": {"mode": "strict", "scheme": IOB2}}
@@ -235,10 +235,10 @@ class _Tags:
 
 def _prepare(gold: Dataset, predictions: Predictions, coarse: bool) -> tuple[GoldTokens, Any, _Tags]:
     """The gold's token columns, its Arrow table, and both tag arrays in the chosen view."""
-    tokens = gold_tokens(gold)
-    if predictions.ids != tokens.ids or len(predictions.tags) != tokens.bounds[-1]:
-        raise ValueError("these predictions were read against another gold split")
+    tokens = predictions.gold
     table = gold.with_format("arrow")[:]
+    if tuple(table.column("id").to_pylist()) != tokens.ids or table.num_rows != len(tokens.bounds) - 1:
+        raise ValueError("these predictions were read against another gold split")
     view, labels = _view(tokens, coarse)
     column = table.column("sentence_starts").combine_chunks()
     per_document = pc.list_value_length(column).to_numpy(zero_copy_only=False)

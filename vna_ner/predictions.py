@@ -121,14 +121,13 @@ def project(starts: np.ndarray, ends: np.ndarray, spans: Sequence[tuple[int, int
 class Predictions:
     """Predicted IOB2 tags over a gold split's tokens (documents concatenated in gold order), and relations.
 
-    ``tags`` holds indices into ``tag_names``; document ``i``'s tags are ``tags[bounds[i]:bounds[i + 1]]``.
-    ``relations`` is None for formats that cannot carry relations. ``missing`` lists gold documents the
-    source had no prediction for (read with ``allow_missing``); they predict nothing.
+    ``gold`` is the split's tokens the predictions were read against; ``tags`` holds indices into its
+    ``tag_names``, document ``i``'s being ``tags[gold.bounds[i]:gold.bounds[i + 1]]``. ``relations`` is
+    None for formats that cannot carry relations. ``missing`` lists gold documents the source had no
+    prediction for (read with ``allow_missing``); they predict nothing.
     """
 
-    ids: tuple[str, ...]
-    tag_names: tuple[str, ...]
-    bounds: np.ndarray
+    gold: GoldTokens
     tags: np.ndarray
     relations: tuple[frozenset[RelationKey], ...] | None
     unprojected_spans: int
@@ -137,7 +136,8 @@ class Predictions:
 
     def document_tags(self, index: int) -> list[str]:
         """The predicted tag names of document number ``index``."""
-        return [self.tag_names[t] for t in self.tags[self.bounds[index] : self.bounds[index + 1]]]
+        names, bounds = self.gold.tag_names, self.gold.bounds
+        return [names[t] for t in self.tags[bounds[index] : bounds[index + 1]]]
 
 
 def read_predictions(
@@ -249,9 +249,7 @@ class _Reading:
         if fmt == "jsonl":
             relations = tuple(self.relations.get(number, frozenset()) for number in range(len(self.gold.ids)))
         return Predictions(
-            ids=self.gold.ids,
-            tag_names=self.gold.tag_names,
-            bounds=self.gold.bounds,
+            gold=self.gold,
             tags=self.tags,
             relations=relations,
             unprojected_spans=self.unprojected,

@@ -82,12 +82,19 @@ def test_every_problem_is_listed_not_just_the_first(tmp_path):
     assert len(problems) == 2 and "task 1" in problems[0] and "task 2" in problems[1]
 
 
-def test_duplicate_task_and_document_ids_are_refused(tmp_path):
-    first = task(1, TEXT, [])
-    second = {**task(1, TEXT, []), "data": {"text": TEXT, "doc_id": "doc-1"}}
-    problems = problems_of(tmp_path, [first, second])
-    assert any("duplicate task id" in p for p in problems)
-    assert any("duplicate document id" in p for p in problems)
+def test_duplicate_task_and_document_ids_are_refused_naming_both_tasks(tmp_path):
+    tasks = [task(1, TEXT, []), task(2, TEXT, []), task(1, TEXT, []), task(3, TEXT, [])]
+    tasks[3]["data"]["doc_id"] = "doc-2"
+    assert problems_of(tmp_path, tasks) == [
+        "task 1 (document doc-1): duplicate task id (first at task #1 of the export)",
+        "task 1 (document doc-1): duplicate document id (first at task #1 of the export)",
+        "task 3 (document doc-2): duplicate document id (first at task #2 of the export)",
+    ]
+
+
+def test_distinct_ids_are_not_duplicates_whatever_their_number(tmp_path):
+    tasks = [task(n, TEXT, []) for n in range(1, 2001)]
+    assert len(read_documents(write_export(tmp_path / "e.json", tasks), SCHEMA)) == 2000
 
 
 @pytest.mark.parametrize("text", ["", " \n ", None, 42])

@@ -9,8 +9,10 @@ for agreement figures through :func:`iter_tasks`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import ijson
+import numpy as np
 
 from vna_ner.documents import Document, Provenance, Relation, Span
 from vna_ner.errors import InputError, Problem
@@ -94,8 +97,7 @@ class _TaskReader:
             )
             return None
         data = raw["data"]
-        doc_id = data.get("doc_id")
-        doc_id = str(doc_id) if doc_id is not None else f"task-{raw.get('id')}"
+        doc_id = _doc_id(raw)
         where = _task_where(raw, doc_id)
         text = data.get(self.schema.text_key)
         if not isinstance(text, str) or not text.strip():
@@ -281,27 +283,81 @@ def iter_raw_tasks(path: Path) -> Iterator[Any]:
 def iter_tasks(path: Path, schema: Schema, *, offsets: OffsetPolicy = "convert") -> Iterator[Task]:
     """Validated tasks of an export; raises :class:`InputError` listing every problem at the end."""
     reader = _TaskReader(schema, offsets)
-    seen_tasks: set[Any] = set()
-    seen_docs: set[str] = set()
+    repeats = _RepeatedIds()
     count = 0
     for count, raw in enumerate(iter_raw_tasks(path), start=1):
         task = reader.read(raw, count)
         if task is None:
             continue
-        document = task.document
-        where = _task_where({"id": document.task_id}, document.id)
-        if document.task_id is not None and document.task_id in seen_tasks:
-            reader.problems.append(Problem(where, "duplicate task id"))
-        if document.id in seen_docs:
-            reader.problems.append(Problem(where, "duplicate document id"))
-        seen_tasks.add(document.task_id)
-        seen_docs.add(document.id)
+        repeats.add(count, task.document.task_id, task.document.id)
         if not reader.problems:
             yield task
     if count == 0:
         reader.problems.append(Problem(str(path), "the export holds no task"))
+    reader.problems += repeats.problems(path)
     if reader.problems:
         raise InputError(reader.problems)
+
+
+class _RepeatedIds:
+    """Finds repeated task and document ids while keeping 12 bytes per task, not every id string.
+
+    Each id is kept as a 64-bit digest with its task's position in the export; at the end, positions
+    whose digests repeat are read again from the export to confirm and name the repeated ids.
+    """
+
+    def __init__(self) -> None:
+        self.positions = {"task": array("I"), "document": array("I")}
+        self.digests = {"task": array("Q"), "document": array("Q")}
+
+    def add(self, position: int, task_id: Any, doc_id: str) -> None:
+        for kind, value in (("task", task_id), ("document", doc_id)):
+            if value is not None:
+                self.positions[kind].append(position)
+                self.digests[kind].append(_digest(repr(value)))
+
+    def problems(self, path: Path) -> list[Problem]:
+        suspects = {kind: self._sharing_a_digest(kind) for kind in self.digests}
+        wanted = suspects["task"] | suspects["document"]
+        if not wanted:
+            return []
+        ids = {
+            position: (raw.get("id"), _doc_id(raw))
+            for position, raw in enumerate(iter_raw_tasks(path), start=1)
+            if position in wanted
+        }
+        found: list[tuple[int, Problem]] = []
+        for column, kind in enumerate(("task", "document")):
+            first: dict[Any, int] = {}
+            for position in sorted(suspects[kind]):
+                value = ids[position][column]
+                if first.setdefault(value, position) != position:
+                    where = _task_where({"id": ids[position][0]}, ids[position][1])
+                    message = f"duplicate {kind} id (first at task #{first[value]} of the export)"
+                    found.append((position, Problem(where, message)))
+        return [problem for _, problem in sorted(found, key=lambda item: item[0])]
+
+    def _sharing_a_digest(self, kind: str) -> set[int]:
+        digests = np.frombuffer(self.digests[kind], dtype=np.ulonglong)
+        positions = np.frombuffer(self.positions[kind], dtype=np.uintc)
+        order = np.argsort(digests, kind="stable")
+        ordered = digests[order]
+        shared = np.zeros(len(ordered), dtype=bool)
+        shared[1:] |= ordered[1:] == ordered[:-1]
+        shared[:-1] |= ordered[1:] == ordered[:-1]
+        return set(positions[order[shared]].tolist())
+
+
+def _digest(text: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big"
+    )
+
+
+def _doc_id(raw: dict[str, Any]) -> str:
+    """A task's document id: ``data.doc_id``, else ``task-<task id>``."""
+    doc_id = raw["data"].get("doc_id")
+    return str(doc_id) if doc_id is not None else f"task-{raw.get('id')}"
 
 
 def iter_documents(path: Path, schema: Schema, *, offsets: OffsetPolicy = "convert") -> Iterator[Document]:

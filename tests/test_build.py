@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -9,10 +10,10 @@ from click.testing import CliRunner
 
 from helpers import CONFIG, REPO, region, task, write_export
 from vna_ner.align import iob2_to_spans
-from vna_ner.build import build, content_hash, document_rows
+from vna_ner.build import build, content_hash, document_rows, write_manifest
 from vna_ner.cli import main
 from vna_ner.errors import InputError
-from vna_ner.labelstudio import read_documents
+from vna_ner.labelstudio import iter_documents, read_documents
 from vna_ner.load import load
 from vna_ner.schema import load_schema
 
@@ -131,3 +132,36 @@ def test_a_rebuild_keeps_the_previous_splits_unless_asked_to_reassign(tmp_path):
         main, ["build", str(GOLD), "--config", str(CONFIG), "--out", str(out), "--quiet", "--reassign"]
     )
     assert moved["id"] in load(split="validation", data_dir=out)["id"]
+
+
+def test_the_streamed_manifest_is_what_json_dumps_writes(tmp_path):
+    entries = {
+        "train": [{"id": "é-1", "sha256": "ab"}, {"id": "b", "sha256": "cd"}],
+        "validation": [],
+        "test": [{"id": '"quoted"', "sha256": "ef"}],
+    }
+    listed = {}
+    for split, items in entries.items():
+        listed[split] = (tmp_path / split).open("w+", encoding="utf-8")
+        listed[split].writelines(json.dumps(item) + "\n" for item in items)
+    streamed = io.StringIO()
+    write_manifest(streamed, "0f", listed)
+    for file in listed.values():
+        file.close()
+    expected = {"export_sha256": "0f", "splits": entries}
+    assert streamed.getvalue() == json.dumps(expected, indent=2, sort_keys=True) + "\n"
+
+
+def test_an_export_that_changes_between_the_two_passes_fails_the_build(tmp_path, monkeypatch):
+    export = write_export(tmp_path / "e.json", [task(n, f"Hanoi {n}", []) for n in (1, 2, 3)])
+    reads = []
+
+    def changing(path, schema, **options):
+        reads.append(path)
+        documents = list(iter_documents(path, schema, **options))
+        return documents if len(reads) == 1 else documents[:2]
+
+    monkeypatch.setattr("vna_ner.build.iter_documents", changing)
+    with pytest.raises(InputError, match="the export changed while it was being built"):
+        build(export, SCHEMA, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()

@@ -91,7 +91,7 @@ def shipped_round_trip(label_studio, tmp_path_factory) -> Iterator[SimpleNamespa
     response, exported, project_id = import_and_export(label_studio, "shipped splits round trip", tasks)
     try:
         export_path = write_json(folder / "export.json", exported)
-        manifest = build(export_path, SCHEMA, folder / "built", progress=False)
+        build(export_path, SCHEMA, folder / "built", progress=False)
         yield SimpleNamespace(
             cli_output=cli.output,
             tasks=tasks,
@@ -99,7 +99,7 @@ def shipped_round_trip(label_studio, tmp_path_factory) -> Iterator[SimpleNamespa
             exported=exported,
             export_path=export_path,
             built=folder / "built",
-            manifest=manifest,
+            manifest=json.loads((folder / "built" / "manifest.json").read_text("utf-8")),
         )
     finally:
         label_studio.client.projects.delete(id=project_id)
@@ -236,7 +236,8 @@ def test_gold_documents_and_agreement_passes_read_back_identically(gold_round_tr
 
 
 def test_splits_built_from_the_reimported_gold_are_the_shipped_splits(gold_round_trip, tmp_path):
-    manifest = build(gold_round_trip.path, SCHEMA, tmp_path / "built", progress=False)
+    build(gold_round_trip.path, SCHEMA, tmp_path / "built", progress=False)
+    manifest = json.loads((tmp_path / "built" / "manifest.json").read_text("utf-8"))
     assert manifest["splits"] == json.loads(SHIPPED_MANIFEST.read_text("utf-8"))["splits"]
     assert rows_by_id(tmp_path / "built") == rows_by_id(None)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 
 import pytest
 
 from vna_ner.documents import Document, Provenance, Relation, Span
-from vna_ner.split import SplitError, assign_splits, duplicate_groups, summarize
+from vna_ner.split import CorpusSummary, SplitError, assign_splits, duplicate_groups
 
 LABELS = ("PER", "LOC")
 SHARED = "Le vice-Premier ministre Le Thanh Long a reçu le 26 novembre June Kunugi à Hanoï."
@@ -17,6 +18,12 @@ def document(doc_id: str, text: str, labels: str, *, main: bool = False) -> Docu
     spans = [Span(i, i + 1, {"P": "PER", "L": "LOC"}[c], text[i], f"e{i}") for i, c in enumerate(labels)]
     relations = [Relation("e0", "e1", "MEETS")] if main else []
     return Document(doc_id, text, spans, relations, [Provenance(f"{doc_id}.txt", 0 if main else 9)])
+
+
+def splits_of(documents: Sequence[Document], fixed: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Document id -> split, as :func:`assign_splits` decides for ``documents`` in this order."""
+    assignment = assign_splits(CorpusSummary.of(documents, LABELS), fixed=fixed)
+    return {d.id: split for d, split in zip(documents, assignment, strict=True)}
 
 
 def corpus() -> list[Document]:
@@ -32,50 +39,70 @@ def test_documents_sharing_a_long_sentence_are_grouped():
         document("c", "Photo : VNA", "P"),
         document("d", "Photo : VNA", "P"),  # short repeats such as credits do not group
     ]
-    assert sorted(duplicate_groups([summarize(d) for d in documents])) == [[0, 1], [2], [3]]
+    assert duplicate_groups(CorpusSummary.of(documents, LABELS)).tolist() == [0, 0, 1, 2]
+
+
+def test_groups_are_numbered_in_the_order_of_their_first_id():
+    documents = [
+        document("z", SHARED, "P"),
+        document("m", "Seul.", "P"),
+        document("b", "Titre.\n" + SHARED, "P"),
+    ]
+    assert duplicate_groups(CorpusSummary.of(documents, LABELS)).tolist() == [0, 1, 0]
+
+
+def test_the_summary_keeps_ids_label_counts_and_main_articles_in_add_order():
+    summary = CorpusSummary.of(
+        [document("b", "Un texte.", "PLL", main=True), document("a", "Deux.", "")], LABELS
+    )
+    assert summary.ids.to_pylist() == ["b", "a"]
+    assert summary.label_counts.tolist() == [[1, 2], [0, 0]]
+    assert summary.main_articles.tolist() == [True, False]
+    with pytest.raises(ValueError, match="document c: label 'ORG' is not one of"):
+        summary.add(Document("c", "Vietcombank", [Span(0, 11, "ORG", "Vietcombank", "e")]))
 
 
 def test_grouped_documents_land_in_the_same_split():
     documents = [*corpus(), document("dup-a", SHARED, "PL"), document("dup-b", "Titre.\n" + SHARED, "PL")]
-    assignment = assign_splits([summarize(d) for d in documents], LABELS)
+    assignment = splits_of(documents)
     assert assignment["dup-a"] == assignment["dup-b"]
 
 
 def test_assignment_is_balanced_by_entities_and_deterministic():
-    summaries = [summarize(d) for d in corpus()]
-    assignment = assign_splits(summaries, LABELS)
-    assert assignment == assign_splits(summaries, LABELS)
+    documents = corpus()
+    assignment = splits_of(documents)
+    assert assignment == splits_of(documents)
     weight = Counter()
-    for summary in summaries:
-        weight[assignment[summary.id]] += summary.labels.total()
+    for d in documents:
+        weight[assignment[d.id]] += len(d.entities)
     total = sum(weight.values())
     assert abs(weight["train"] / total - 0.6) <= 0.1
     assert abs(weight["test"] / total - 0.2) <= 0.1
 
 
 def test_test_split_holds_a_main_article_with_relations():
-    summaries = [summarize(d) for d in corpus()]
-    assignment = assign_splits(summaries, LABELS)
-    assert any(assignment[s.id] == "test" and s.main_article for s in summaries)
+    documents = corpus()
+    assignment = splits_of(documents)
+    assert any(assignment[d.id] == "test" and d.relations for d in documents)
 
 
 def test_impossible_constraints_are_an_error():
     documents = [document("only", "Un seul document, " + "z" * 30, "PL", main=True)]
     with pytest.raises(SplitError, match="a main article with relations in test"):
-        assign_splits([summarize(d) for d in documents], LABELS)
+        splits_of(documents)
 
 
 def test_the_assignment_does_not_depend_on_the_export_order():
-    summaries = [summarize(d) for d in corpus()]
-    assert assign_splits(summaries[::-1], LABELS) == assign_splits(summaries, LABELS)
+    documents = corpus()
+    assert splits_of(documents[::-1]) == splits_of(documents)
 
 
 def test_fixed_documents_keep_their_split_and_new_ones_are_assigned():
-    summaries = [summarize(d) for d in corpus()]
-    first = assign_splits(summaries, LABELS)
+    documents = corpus()
+    first = splits_of(documents)
     moved = {doc: ("train" if split == "test" else split) for doc, split in first.items() if doc != "t9"}
     moved["main0"] = "test"
-    again = assign_splits(summaries, LABELS, fixed=moved)
+    again = splits_of(documents, fixed=moved)
     assert {doc: again[doc] for doc in moved} == moved
     assert again["t9"] in ("train", "validation", "test")
 
@@ -83,7 +110,7 @@ def test_fixed_documents_keep_their_split_and_new_ones_are_assigned():
 def test_duplicates_fixed_to_different_splits_are_an_error():
     documents = [*corpus(), document("dup-a", SHARED, "PL"), document("dup-b", "Titre.\n" + SHARED, "PL")]
     with pytest.raises(SplitError, match="dup-a, dup-b share text but are fixed to different splits"):
-        assign_splits([summarize(d) for d in documents], LABELS, fixed={"dup-a": "train", "dup-b": "test"})
+        splits_of(documents, fixed={"dup-a": "train", "dup-b": "test"})
 
 
 def test_a_corpus_without_main_articles_or_with_rare_labels_still_splits():
@@ -93,5 +120,5 @@ def test_a_corpus_without_main_articles_or_with_rare_labels_still_splits():
         for i in range(9)
     ]
     documents.append(Document("rare", "Un lieu rare. " + "v" * 30, [Span(3, 7, "LOC", "lieu", "e")]))
-    assignment = assign_splits([summarize(d) for d in documents], LABELS)
+    assignment = splits_of(documents)
     assert {split for split in assignment.values()} == {"train", "validation", "test"}

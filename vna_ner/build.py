@@ -1,8 +1,9 @@
 """Build the Arrow splits from a Label Studio export: validate, tokenize, tag, split, write.
 
 Two streaming passes over the export keep memory small: the first validates every task and keeps
-only what splitting needs (a few hundred bytes per document), the second tokenizes each document
-and appends it to its split's Arrow file, in small batches. Everything is written to a temporary
+only what splitting needs (:class:`~vna_ner.split.CorpusSummary`, packed columns), the second
+tokenizes each document and appends it to its split's Arrow file, in small batches, while the
+manifest's entries go to temporary files. Everything is written to a temporary
 folder that replaces ``out`` only on success, so a failed build leaves nothing half-written.
 """
 
@@ -12,11 +13,15 @@ import hashlib
 import itertools
 import json
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+import ijson
+import pyarrow as pa
 from datasets import Features
 from datasets.arrow_writer import ArrowWriter
 from tqdm.auto import tqdm
@@ -27,7 +32,7 @@ from vna_ner.errors import InputError, Problem
 from vna_ner.features import CONFIGS, SPLITS, features_for
 from vna_ner.labelstudio import OffsetPolicy, iter_documents
 from vna_ner.schema import Schema
-from vna_ner.split import assign_splits, summarize
+from vna_ner.split import CorpusSummary, assign_splits
 
 MANIFEST = "manifest.json"
 WRITER_BATCH = 100  # rows held per Arrow writer before a record batch is written
@@ -35,12 +40,16 @@ CARD = "README.md"
 
 
 def previous_splits(out: Path) -> dict[str, str]:
-    """Document id -> split of the build in ``out`` (from its manifest), or nothing if there is none."""
+    """Document id -> split of the build in ``out`` (its manifest, streamed), or nothing if there is none."""
     manifest = Path(out) / MANIFEST
     if not manifest.exists():
         return {}
-    listed = json.loads(manifest.read_text("utf-8"))["splits"]
-    return {item["id"]: split for split, items in listed.items() for item in items}
+    kept: dict[str, str] = {}
+    with manifest.open("rb") as stream:
+        for prefix, event, value in ijson.parse(stream):
+            if event == "string" and prefix.startswith("splits.") and prefix.endswith(".item.id"):
+                kept[value] = sys.intern(prefix.split(".")[1])
+    return kept
 
 
 def content_hash(document: Document) -> str:
@@ -128,26 +137,27 @@ def build(
     offsets: OffsetPolicy = "convert",
     progress: bool = True,
     keep: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """Build ``out/<config>/<split>.arrow`` and ``out/manifest.json`` from ``export``; return the manifest.
+) -> None:
+    """Build ``out/<config>/<split>.arrow`` and ``out/manifest.json`` from ``export``.
 
     Documents named in ``keep`` (document id -> split, e.g. :func:`previous_splits` of the last build)
     stay in their split; the others are assigned by :func:`~vna_ner.split.assign_splits`.
     """
-    summaries = [summarize(d) for d in _documents(export, schema, offsets, progress, "validating")]
-    if not summaries:
+    corpus = CorpusSummary(schema.entity_labels)
+    for document in _documents(export, schema, offsets, progress, "validating"):
+        corpus.add(document)
+    if not len(corpus):
         raise InputError([Problem(str(export), "the export holds no task")])
-    assignment = assign_splits(summaries, schema.entity_labels, fixed=keep)
+    assignment = assign_splits(corpus, fixed=keep)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     staging.chmod(0o755)
     try:
-        manifest = _write(export, schema, offsets, progress, assignment, staging, len(summaries))
+        _write(export, schema, offsets, progress, corpus.ids, assignment, staging)
         _replace(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return manifest
 
 
 def _documents(
@@ -167,30 +177,54 @@ def _write(
     schema: Schema,
     offsets: OffsetPolicy,
     progress: bool,
-    assignment: dict[str, str],
+    ids: pa.ChunkedArray,
+    assignment: Sequence[str],
     folder: Path,
-    total: int,
-) -> dict[str, Any]:
+) -> None:
+    """Pass 2: tokenize each document into its split's Arrow files; list it in the manifest."""
     writers = _SplitWriters(folder, schema)
-    listed: dict[str, list[dict[str, str]]] = {split: [] for split in SPLITS}
-    try:
-        for document in _documents(export, schema, offsets, progress, "building", total):
-            split = assignment[document.id]
+    with ExitStack() as stack:
+        stack.callback(writers.close)
+        listed = {
+            split: stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8")) for split in SPLITS
+        }
+        documents = _documents(export, schema, offsets, progress, "building", len(assignment))
+        written = 0
+        for document in documents:
+            if written == len(assignment) or document.id != ids[written].as_py():
+                raise InputError([Problem(str(export), "the export changed while it was being built")])
+            split = assignment[written]
             row, sentences = document_rows(document)
             writers.write("documents", split, row)
             for sentence in sentences:
                 writers.write("sentences", split, sentence)
-            listed[split].append({"id": document.id, "sha256": content_hash(document)})
-    finally:
-        writers.close()
-    with Path(export).open("rb") as stream:
-        export_digest = hashlib.file_digest(stream, "sha256").hexdigest()
-    manifest = {
-        "export_sha256": export_digest,
-        "splits": listed,
-    }
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", "utf-8")
-    return manifest
+            listed[split].write(json.dumps({"id": document.id, "sha256": content_hash(document)}) + "\n")
+            written += 1
+        if written != len(assignment):
+            raise InputError([Problem(str(export), "the export changed while it was being built")])
+        with Path(export).open("rb") as stream:
+            export_digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        with (folder / MANIFEST).open("w", encoding="utf-8") as manifest:
+            write_manifest(manifest, export_digest, listed)
+
+
+def write_manifest(out: TextIO, export_digest: str, listed: Mapping[str, TextIO]) -> None:
+    """Write the manifest as ``json.dumps(..., indent=2, sort_keys=True)`` would, streaming its entries.
+
+    ``listed`` maps each split to a file of its entries, one JSON object per line, in build order.
+    """
+    out.write(f'{{\n  "export_sha256": {json.dumps(export_digest)},\n  "splits": {{')
+    for number, split in enumerate(sorted(listed)):
+        out.write(f"{',' if number else ''}\n    {json.dumps(split)}: [")
+        entries = listed[split]
+        entries.seek(0)
+        written = 0
+        for line in entries:
+            entry = json.dumps(json.loads(line), indent=2, sort_keys=True).replace("\n", "\n      ")
+            out.write(f"{',' if written else ''}\n      {entry}")
+            written += 1
+        out.write("\n    ]" if written else "]")
+    out.write("\n  }\n}\n")
 
 
 def _replace(staging: Path, out: Path) -> None:

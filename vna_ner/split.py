@@ -10,6 +10,9 @@ articles (documents that open their source page and carry relations), the test s
 The assignment depends on the set of documents, not on their order in the export; documents already
 assigned (a previous manifest) can be kept where they are, so that correcting or adding documents
 never moves test data into training.
+
+The split needs every document at once, so what it keeps of each is a few compact columns
+(:class:`CorpusSummary`, well under 200 bytes per document), never the documents themselves.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-import sys
-from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from vna_ner.documents import Document
 from vna_ner.features import SPLITS
@@ -31,57 +36,24 @@ DOCUMENT_WEIGHT = 0.5
 GOOD_ENOUGH = 0.005  # a distance below which further tries cannot matter at this corpus size
 MIN_SHARED_CHARS = 40
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_ID_CHUNK = 4096  # document ids held as Python strings before they are packed into an Arrow array
+_TEST = SPLITS.index("test")
 
 
 class SplitError(ValueError):
     """No assignment satisfies the split constraints."""
 
 
-@dataclass(frozen=True)
-class DocumentSummary:
-    """What splitting needs of a document, small enough to keep for every document of a large export."""
+def sentence_digests(text: str) -> Iterator[int]:
+    """64-bit digests of the long sentences of ``text``, case- and space-insensitive, for grouping duplicates.
 
-    id: str
-    labels: Counter
-    sentence_keys: frozenset[int]
-    main_article: bool
-
-
-def summarize(document: Document) -> DocumentSummary:
-    """The split-relevant facts of a document: label counts, long-sentence digests, main-article flag."""
-    parts = (" ".join(part.split()).casefold() for part in _SENTENCE_END.split(document.text))
-    keys = frozenset(
-        int.from_bytes(hashlib.blake2b(part.encode(), digest_size=8).digest(), "big")
-        for part in parts
-        if len(part) >= MIN_SHARED_CHARS
-    )
-    return DocumentSummary(
-        id=document.id,
-        labels=Counter(sys.intern(span.label) for span in document.entities),
-        sentence_keys=keys,
-        main_article=is_main_article(document),
-    )
-
-
-def duplicate_groups(documents: Sequence[DocumentSummary]) -> list[list[int]]:
-    """Indices of documents grouped by shared sentences (union-find), in first-document order."""
-    parent = list(range(len(documents)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first_seen: dict[int, int] = {}
-    for index, document in enumerate(documents):
-        for sentence in sorted(document.sentence_keys):
-            other = first_seen.setdefault(sentence, index)
-            parent[root(index)] = root(other)
-    groups: dict[int, list[int]] = {}
-    for index in range(len(documents)):
-        groups.setdefault(root(index), []).append(index)
-    return list(groups.values())
+    >>> list(sentence_digests("Court.")) == []
+    True
+    """
+    for part in _SENTENCE_END.split(text):
+        part = " ".join(part.split()).casefold()
+        if len(part) >= MIN_SHARED_CHARS:
+            yield int.from_bytes(hashlib.blake2b(part.encode(), digest_size=8).digest(), "big")
 
 
 def is_main_article(document: Document) -> bool:
@@ -89,90 +61,194 @@ def is_main_article(document: Document) -> bool:
     return bool(document.relations) and any(p.offset == 0 for p in document.provenance)
 
 
+class CorpusSummary:
+    """What splitting needs of every document, in add order: id, label counts, main flag, sentence digests.
+
+    Kept as packed columns (an Arrow string array, machine-integer arrays), so a corpus of any size costs
+    its ids plus about 40 bytes per document and 12 per long sentence.
+    """
+
+    def __init__(self, labels: Sequence[str]):
+        self.labels = tuple(labels)
+        self._column = {label: i for i, label in enumerate(self.labels)}
+        self._id_chunks: list[pa.Array] = []
+        self._new_ids: list[str] = []
+        self._label_counts = array("I")  # len(labels) counts per document, one document after another
+        self._main = bytearray()
+        self._digests = array("Q")  # one per long sentence ...
+        self._digest_documents = array("I")  # ... and the index of its document
+
+    @classmethod
+    def of(cls, documents: Iterable[Document], labels: Sequence[str]) -> CorpusSummary:
+        """The summary of ``documents``, in their order."""
+        summary = cls(labels)
+        for document in documents:
+            summary.add(document)
+        return summary
+
+    def add(self, document: Document) -> None:
+        """Append one document's split-relevant facts."""
+        counts = [0] * len(self.labels)
+        for span in document.entities:
+            if span.label not in self._column:
+                raise ValueError(f"document {document.id}: label {span.label!r} is not one of {self.labels}")
+            counts[self._column[span.label]] += 1
+        index = len(self)
+        self._label_counts.extend(counts)
+        self._main.append(is_main_article(document))
+        for digest in sentence_digests(document.text):
+            self._digests.append(digest)
+            self._digest_documents.append(index)
+        self._new_ids.append(document.id)
+        if len(self._new_ids) == _ID_CHUNK:
+            self._pack_ids()
+
+    def __len__(self) -> int:
+        return len(self._main)
+
+    @property
+    def ids(self) -> pa.ChunkedArray:
+        """Document ids, in add order."""
+        self._pack_ids()
+        return pa.chunked_array(self._id_chunks, type=pa.string())
+
+    @property
+    def label_counts(self) -> np.ndarray:
+        """Entities per document (rows, add order) and label (columns, in ``labels`` order)."""
+        return np.frombuffer(self._label_counts, dtype=np.uintc).reshape(len(self), len(self.labels))
+
+    @property
+    def main_articles(self) -> np.ndarray:
+        """Whether each document is a main article (:func:`is_main_article`)."""
+        return np.frombuffer(self._main, dtype=np.bool_)
+
+    def _pack_ids(self) -> None:
+        if self._new_ids:
+            self._id_chunks.append(pa.array(self._new_ids, type=pa.string()))
+            self._new_ids = []
+
+    def _ranks(self) -> np.ndarray:
+        """Each document's position in id order (code-point order, as Python sorts strings)."""
+        ranks = np.empty(len(self), dtype=np.int64)
+        ranks[pc.sort_indices(self.ids).to_numpy()] = np.arange(len(self))
+        return ranks
+
+
+def duplicate_groups(corpus: CorpusSummary) -> np.ndarray:
+    """The group number of each document (add order); groups share sentences, numbered by first id."""
+    ranks = corpus._ranks()
+    keys = np.frombuffer(corpus._digests, dtype=np.ulonglong)
+    members = ranks[np.frombuffer(corpus._digest_documents, dtype=np.uintc)]
+    order = np.lexsort((members, keys))
+    keys, members = keys[order], members[order]
+    shared = keys[1:] == keys[:-1]
+    parent = np.arange(len(corpus))  # indexed by rank; every root is the smallest rank of its group
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = int(parent[i])
+        return i
+
+    for a, b in zip(members[:-1][shared].tolist(), members[1:][shared].tolist(), strict=True):
+        ra, rb = root(a), root(b)
+        parent[max(ra, rb)] = min(ra, rb)
+    while not np.array_equal(parent, parent[parent]):
+        parent = parent[parent]
+    group_by_rank = np.unique(parent, return_inverse=True)[1]
+    return group_by_rank[ranks]
+
+
 def assign_splits(
-    documents: Sequence[DocumentSummary],
-    labels: Sequence[str],
-    ratios: Sequence[float] = RATIOS,
-    fixed: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """Map each document id to ``train``, ``validation`` or ``test``; see the module docstring.
+    corpus: CorpusSummary, ratios: Sequence[float] = RATIOS, fixed: Mapping[str, str] | None = None
+) -> list[str]:
+    """The split (``train``, ``validation`` or ``test``) of each document in add order; see the module.
 
     The result depends on the documents, not on their order. Documents named in ``fixed`` keep the split
     given there (and pull their duplicate group with them); only the others are assigned.
     """
-    documents = sorted(documents, key=lambda d: d.id)
-    fixed = fixed or {}
-    groups = duplicate_groups(documents)
-    weights = [sum(documents[i].labels.total() for i in group) for group in groups]
+    if not len(corpus):
+        return []
+    groups = duplicate_groups(corpus)
+    count = int(groups.max()) + 1
+    group_labels = np.zeros((count, len(corpus.labels)), dtype=np.int64)
+    np.add.at(group_labels, groups, corpus.label_counts)
+    weights = group_labels.sum(axis=1).tolist()
+    sizes = np.bincount(groups, minlength=count)
+    group_main = np.bincount(groups, weights=corpus.main_articles, minlength=count) > 0
     total = sum(weights) or 1
-    pinned = {g: _pinned_split(documents, group, fixed) for g, group in enumerate(groups)}
-    required = _required_labels(documents, groups, labels)
-    need_main = any(d.main_article for d in documents)
+    pinned = _pinned_splits(corpus, groups, count, fixed or {})
+    required = (group_labels > 0).sum(axis=0) >= len(SPLITS)
+    need_main = bool(group_main.any())
+    pinned_load = [0.0] * len(SPLITS)
+    for g in range(count):
+        if pinned[g] >= 0:
+            pinned_load[pinned[g]] += weights[g]
+    free = [g for g in range(count) if pinned[g] < 0]
+    required_counts = group_labels[:, required]
     best: tuple[float, list[int]] | None = None
-    for seed in range(TRIES if any(p is None for p in pinned.values()) else 1):
-        assigned = [SPLITS.index(pinned[g]) if pinned[g] else 0 for g in range(len(groups))]
-        load = [0.0] * len(SPLITS)
-        for g in range(len(groups)):
-            if pinned[g]:
-                load[assigned[g]] += weights[g]
-        order = [g for g in range(len(groups)) if not pinned[g]]
+    for seed in range(TRIES if free else 1):
+        assigned = [max(p, 0) for p in pinned]
+        load = list(pinned_load)
+        order = list(free)
         random.Random(seed).shuffle(order)
         for g in order:
             target = max(range(len(SPLITS)), key=lambda s: ratios[s] * total - load[s])
             assigned[g] = target
             load[target] += weights[g]
-        if not _valid(documents, groups, assigned, required, need_main):
+        by_split = np.asarray(assigned)
+        if not _valid(by_split, required_counts, group_main, need_main):
             continue
-        sizes = [
-            sum(len(group) for g, group in enumerate(groups) if assigned[g] == s) for s in range(len(SPLITS))
-        ]
+        split_sizes = np.bincount(by_split, weights=sizes, minlength=len(SPLITS)).tolist()
         deviation = max(abs(load[s] / total - ratios[s]) for s in range(len(SPLITS))) + DOCUMENT_WEIGHT * max(
-            abs(sizes[s] / len(documents) - ratios[s]) for s in range(len(SPLITS))
+            abs(split_sizes[s] / len(corpus) - ratios[s]) for s in range(len(SPLITS))
         )
         if best is None or deviation < best[0]:
             best = (deviation, assigned)
         if deviation < GOOD_ENOUGH:
             break
     if best is None:
+        names = [label for label, needed in zip(corpus.labels, required, strict=True) if needed]
         raise SplitError(
-            f"no assignment in {TRIES} tries puts {', '.join(sorted(required)) or 'the labels'} "
+            f"no assignment in {TRIES} tries puts {', '.join(sorted(names)) or 'the labels'} "
             "in every split"
             + (" and a main article with relations in test" if need_main else "")
             + (" with the splits kept from the previous build (--reassign to redo them)" if fixed else "")
         )
-    return {documents[i].id: SPLITS[best[1][g]] for g, group in enumerate(groups) for i in group}
+    split_of_group = [SPLITS[s] for s in best[1]]
+    return [split_of_group[g] for g in groups.tolist()]
 
 
-def _pinned_split(
-    documents: Sequence[DocumentSummary], group: list[int], fixed: Mapping[str, str]
-) -> str | None:
-    """The split that ``fixed`` imposes on a duplicate group, if any."""
-    splits = {fixed[documents[i].id] for i in group if documents[i].id in fixed}
-    if len(splits) > 1:
-        names = ", ".join(documents[i].id for i in group)
-        raise SplitError(f"documents {names} share text but are fixed to different splits {sorted(splits)}")
-    return splits.pop() if splits else None
-
-
-def _required_labels(
-    documents: Sequence[DocumentSummary], groups: list[list[int]], labels: Sequence[str]
-) -> set[str]:
-    """Labels that can be in every split: those found in at least as many groups as there are splits."""
-    spread = Counter(label for group in groups for label in {lb for i in group for lb in documents[i].labels})
-    return {label for label in labels if spread[label] >= len(SPLITS)}
+def _pinned_splits(
+    corpus: CorpusSummary, groups: np.ndarray, count: int, fixed: Mapping[str, str]
+) -> list[int]:
+    """The split index that ``fixed`` imposes on each duplicate group, or -1."""
+    pinned = [-1] * count
+    if not fixed:
+        return pinned
+    names = list(fixed)
+    codes = [SPLITS.index(fixed[name]) for name in names]
+    found = pc.index_in(corpus.ids, value_set=pa.array(names, type=pa.string())).fill_null(-1).to_numpy()
+    listed = np.flatnonzero(found >= 0)
+    clashes: set[int] = set()
+    for g, name in zip(groups[listed].tolist(), found[listed].tolist(), strict=True):
+        code = codes[name]
+        if pinned[g] >= 0 and pinned[g] != code:
+            clashes.add(g)
+        pinned[g] = code if pinned[g] < 0 else pinned[g]
+    if clashes:
+        g = min(clashes)
+        members = np.flatnonzero(groups == g)
+        ids = sorted(corpus.ids.take(pa.array(members)).to_pylist())
+        splits = sorted({fixed[i] for i in ids if i in fixed})
+        raise SplitError(f"documents {', '.join(ids)} share text but are fixed to different splits {splits}")
+    return pinned
 
 
 def _valid(
-    documents: Sequence[DocumentSummary],
-    groups: list[list[int]],
-    assigned: list[int],
-    labels: set[str],
-    need_main: bool,
+    assigned: np.ndarray, required_counts: np.ndarray, group_main: np.ndarray, need_main: bool
 ) -> bool:
-    seen = [Counter() for _ in SPLITS]
-    main_in_test = False
-    for g, group in enumerate(groups):
-        for i in group:
-            seen[assigned[g]].update(documents[i].labels)
-            main_in_test |= SPLITS[assigned[g]] == "test" and documents[i].main_article
-    return (main_in_test or not need_main) and all(label in counts for counts in seen for label in labels)
+    """Every required label in every split, and a main article in test if the corpus has one."""
+    if need_main and not group_main[assigned == _TEST].any():
+        return False
+    return all(required_counts[assigned == s].sum(axis=0).all() for s in range(len(SPLITS)))

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 from vna_ner.documents import Document, Provenance, Relation, Span
-from vna_ner.split import CorpusSummary, SplitError, assign_splits, duplicate_groups
+from vna_ner.split import CorpusSummary, SplitError, _SentenceIndex, assign_splits, duplicate_groups
 
 LABELS = ("PER", "LOC")
 SHARED = "Le vice-Premier ministre Le Thanh Long a reçu le 26 novembre June Kunugi à Hanoï."
@@ -122,3 +122,19 @@ def test_a_corpus_without_main_articles_or_with_rare_labels_still_splits():
     documents.append(Document("rare", "Un lieu rare. " + "v" * 30, [Span(3, 7, "LOC", "lieu", "e")]))
     assignment = splits_of(documents)
     assert {split for split in assignment.values()} == {"train", "validation", "test"}
+
+
+def test_sentence_digests_spilled_in_many_flushes_group_the_same(monkeypatch):
+    documents = [
+        document(f"l{i}", f"Une phrase assez longue, la numéro {i}, pour compter.", "P") for i in range(20)
+    ]
+    documents += [document("dup-a", SHARED, "PL"), document("dup-b", "Titre.\n" + SHARED, "PL")]
+    expected = duplicate_groups(CorpusSummary.of(documents, LABELS)).tolist()
+    assert len(set(expected)) == 21 and expected[-2] == expected[-1]
+    monkeypatch.setattr(_SentenceIndex, "_BUFFER", 2)
+    summary = CorpusSummary.of(documents, LABELS)
+    folder = summary._sentences._folder
+    assert len(list(folder.iterdir())) > 1, "the digests were not written to several bucket files"
+    assert duplicate_groups(summary).tolist() == expected
+    del summary
+    assert not folder.exists(), "the temporary files outlive the summary"

@@ -11,8 +11,9 @@ The assignment depends on the set of documents, not on their order in the export
 assigned (a previous manifest) can be kept where they are, so that correcting or adding documents
 never moves test data into training.
 
-The split needs every document at once, so what it keeps of each is a few compact columns
-(:class:`CorpusSummary`, well under 200 bytes per document), never the documents themselves.
+The split needs every document at once, so what it keeps of each is a few packed columns
+(:class:`CorpusSummary`, about 50 bytes per document plus its id) and, on disk, the digests of its
+long sentences; never the documents themselves.
 """
 
 from __future__ import annotations
@@ -20,8 +21,12 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import shutil
+import tempfile
+import weakref
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -65,7 +70,7 @@ class CorpusSummary:
     """What splitting needs of every document, in add order: id, label counts, main flag, sentence digests.
 
     Kept as packed columns (an Arrow string array, machine-integer arrays), so a corpus of any size costs
-    its ids plus about 40 bytes per document and 12 per long sentence.
+    its ids plus about 40 bytes per document; sentence digests go to temporary files.
     """
 
     def __init__(self, labels: Sequence[str]):
@@ -75,8 +80,7 @@ class CorpusSummary:
         self._new_ids: list[str] = []
         self._label_counts = array("I")  # len(labels) counts per document, one document after another
         self._main = bytearray()
-        self._digests = array("Q")  # one per long sentence ...
-        self._digest_documents = array("I")  # ... and the index of its document
+        self._sentences = _SentenceIndex()
 
     @classmethod
     def of(cls, documents: Iterable[Document], labels: Sequence[str]) -> CorpusSummary:
@@ -97,8 +101,7 @@ class CorpusSummary:
         self._label_counts.extend(counts)
         self._main.append(is_main_article(document))
         for digest in sentence_digests(document.text):
-            self._digests.append(digest)
-            self._digest_documents.append(index)
+            self._sentences.add(digest, index)
         self._new_ids.append(document.id)
         if len(self._new_ids) == _ID_CHUNK:
             self._pack_ids()
@@ -134,14 +137,52 @@ class CorpusSummary:
         return ranks
 
 
+class _SentenceIndex:
+    """(sentence digest, document index) pairs, kept on disk in files bucketed by digest.
+
+    The pairs grow with the corpus and are needed only once, to find shared sentences; that is done
+    one bucket at a time, so memory holds one bucket, not every sentence of the corpus.
+    """
+
+    _PAIR = np.dtype([("digest", "<u8"), ("document", "<u4")])
+    _BUCKET_BITS = 6  # 64 bucket files, chosen by the top bits of the digest
+    _BUFFER = 1 << 16  # pairs held in memory before they are appended to their bucket files
+
+    def __init__(self) -> None:
+        self._folder = Path(tempfile.mkdtemp(prefix="vna-ner-sentences-"))
+        weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)  # removed with the index
+        self._digests = array("Q")
+        self._documents = array("I")
+
+    def add(self, digest: int, document: int) -> None:
+        self._digests.append(digest)
+        self._documents.append(document)
+        if len(self._digests) == self._BUFFER:
+            self._flush()
+
+    def links(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Pairs of document indices (two arrays) that share a sentence; together they connect every group."""
+        self._flush()
+        for path in sorted(self._folder.iterdir()):
+            pairs = np.fromfile(path, dtype=self._PAIR)
+            pairs = pairs[np.lexsort((pairs["document"], pairs["digest"]))]
+            shared = pairs["digest"][1:] == pairs["digest"][:-1]
+            yield pairs["document"][:-1][shared], pairs["document"][1:][shared]
+
+    def _flush(self) -> None:
+        pairs = np.empty(len(self._digests), dtype=self._PAIR)
+        pairs["digest"] = np.frombuffer(self._digests, dtype=np.ulonglong)
+        pairs["document"] = np.frombuffer(self._documents, dtype=np.uintc)
+        buckets = pairs["digest"] >> np.uint64(64 - self._BUCKET_BITS)
+        for bucket in np.unique(buckets).tolist():
+            with (self._folder / f"{bucket:02x}").open("ab") as out:
+                pairs[buckets == bucket].tofile(out)
+        self._digests, self._documents = array("Q"), array("I")
+
+
 def duplicate_groups(corpus: CorpusSummary) -> np.ndarray:
     """The group number of each document (add order); groups share sentences, numbered by first id."""
     ranks = corpus._ranks()
-    keys = np.frombuffer(corpus._digests, dtype=np.ulonglong)
-    members = ranks[np.frombuffer(corpus._digest_documents, dtype=np.uintc)]
-    order = np.lexsort((members, keys))
-    keys, members = keys[order], members[order]
-    shared = keys[1:] == keys[:-1]
     parent = np.arange(len(corpus))  # indexed by rank; every root is the smallest rank of its group
 
     def root(i: int) -> int:
@@ -150,9 +191,10 @@ def duplicate_groups(corpus: CorpusSummary) -> np.ndarray:
             i = int(parent[i])
         return i
 
-    for a, b in zip(members[:-1][shared].tolist(), members[1:][shared].tolist(), strict=True):
-        ra, rb = root(a), root(b)
-        parent[max(ra, rb)] = min(ra, rb)
+    for first, second in corpus._sentences.links():
+        for a, b in zip(ranks[first].tolist(), ranks[second].tolist(), strict=True):
+            ra, rb = root(a), root(b)
+            parent[max(ra, rb)] = min(ra, rb)
     while not np.array_equal(parent, parent[parent]):
         parent = parent[parent]
     group_by_rank = np.unique(parent, return_inverse=True)[1]

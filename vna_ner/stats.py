@@ -1,10 +1,15 @@
-"""Counts of the built dataset per split: documents, sentences, tokens, entities and relations by label."""
+"""Counts of the built dataset per split: documents, sentences, tokens, entities and relations by label.
+
+Counted with Arrow compute functions on the (memory-mapped) tables, so no row becomes a Python object
+and a large dataset costs no more memory than a small one.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from datasets import DatasetDict
 from tabulate import tabulate
 
@@ -15,14 +20,15 @@ def split_statistics(documents: DatasetDict) -> dict[str, dict[str, Any]]:
     relation_names = documents["train"].features["relations"].feature["label"].names
     table: dict[str, dict[str, Any]] = {}
     for name, split in documents.items():
-        entities = Counter(e["label"] for row in split["entities"] for e in row)
-        relations = Counter(r["label"] for row in split["relations"] for r in row)
+        rows = split.with_format("arrow")[:]
+        entities = _label_counts(rows["entities"])
+        relations = _label_counts(rows["relations"])
         table[name] = {
             "documents": len(split),
-            "sentences": sum(len(starts) for starts in split["sentence_starts"]),
-            "tokens": sum(len(tokens) for tokens in split["tokens"]),
-            "entities": {label: entities[i] for i, label in enumerate(entity_names)},
-            "relations": {label: relations[i] for i, label in enumerate(relation_names)},
+            "sentences": _total_length(rows["sentence_starts"]),
+            "tokens": _total_length(rows["tokens"]),
+            "entities": {label: entities.get(i, 0) for i, label in enumerate(entity_names)},
+            "relations": {label: relations.get(i, 0) for i, label in enumerate(relation_names)},
         }
     table["total"] = {
         key: (
@@ -33,6 +39,16 @@ def split_statistics(documents: DatasetDict) -> dict[str, dict[str, Any]]:
         for key in table["train"]
     }
     return table
+
+
+def _total_length(lists: pa.ChunkedArray) -> int:
+    return pc.sum(pc.list_value_length(lists)).as_py() or 0
+
+
+def _label_counts(lists: pa.ChunkedArray) -> dict[int, int]:
+    """Class-label index -> occurrences, over a column of lists of structs with a ``label`` field."""
+    counts = pc.value_counts(pc.struct_field(pc.list_flatten(lists), "label"))
+    return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True))
 
 
 def format_statistics(statistics: dict[str, dict[str, Any]], fmt: str = "simple") -> str:

@@ -16,6 +16,7 @@ from vna_ner.errors import InputError
 from vna_ner.labelstudio import iter_documents, read_documents
 from vna_ner.load import load
 from vna_ner.schema import load_schema
+from vna_ner.stats import split_statistics
 
 SCHEMA = load_schema(CONFIG)
 GOLD = REPO / "annotations" / "gold.json"
@@ -165,3 +166,11 @@ def test_an_export_that_changes_between_the_two_passes_fails_the_build(tmp_path,
     with pytest.raises(InputError, match="the export changed while it was being built"):
         build(export, SCHEMA, tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_build_counts_what_it_writes_as_the_statistics_of_the_loaded_splits(tmp_path):
+    statistics = build(GOLD, SCHEMA, tmp_path / "splits", progress=False)
+    assert statistics == split_statistics(load(data_dir=tmp_path / "splits"))
+    assert statistics["total"]["entities"]["PER"] == sum(
+        span.label == "PER" for d in read_documents(GOLD, SCHEMA) for span in d.entities
+    )

@@ -15,6 +15,7 @@ import json
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -33,6 +34,7 @@ from vna_ner.features import CONFIGS, SPLITS, features_for
 from vna_ner.labelstudio import OffsetPolicy, iter_documents
 from vna_ner.schema import Schema
 from vna_ner.split import CorpusSummary, assign_splits
+from vna_ner.stats import Tally
 
 MANIFEST = "manifest.json"
 WRITER_BATCH = 100  # rows held per Arrow writer before a record batch is written
@@ -137,8 +139,10 @@ def build(
     offsets: OffsetPolicy = "convert",
     progress: bool = True,
     keep: Mapping[str, str] | None = None,
-) -> None:
-    """Build ``out/<config>/<split>.arrow`` and ``out/manifest.json`` from ``export``.
+) -> dict[str, dict[str, Any]]:
+    """Build ``out/<config>/<split>.arrow`` and ``out/manifest.json`` from ``export``; return the statistics.
+
+    The statistics are those of :func:`~vna_ner.stats.split_statistics`, counted while writing.
 
     Documents named in ``keep`` (document id -> split, e.g. :func:`previous_splits` of the last build)
     stay in their split; the others are assigned by :func:`~vna_ner.split.assign_splits`.
@@ -154,10 +158,11 @@ def build(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     staging.chmod(0o755)
     try:
-        _write(export, schema, offsets, progress, corpus.ids, assignment, staging)
+        statistics = _write(export, schema, offsets, progress, corpus.ids, assignment, staging)
         _replace(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    return statistics
 
 
 def _documents(
@@ -180,9 +185,10 @@ def _write(
     ids: pa.ChunkedArray,
     assignment: Sequence[str],
     folder: Path,
-) -> None:
-    """Pass 2: tokenize each document into its split's Arrow files; list it in the manifest."""
+) -> dict[str, dict[str, Any]]:
+    """Pass 2: tokenize each document into its split's Arrow files; list it in the manifest; count it."""
     writers = _SplitWriters(folder, schema)
+    tally = Tally(SPLITS, schema.entity_labels, schema.relation_labels)
     with ExitStack() as stack:
         stack.callback(writers.close)
         listed = {
@@ -199,6 +205,14 @@ def _write(
             for sentence in sentences:
                 writers.write("sentences", split, sentence)
             listed[split].write(json.dumps({"id": document.id, "sha256": content_hash(document)}) + "\n")
+            tally.add(
+                split,
+                documents=1,
+                sentences=len(sentences),
+                tokens=len(row["tokens"]),
+                entities=Counter(span.label for span in document.entities),
+                relations=Counter(relation.label for relation in document.relations),
+            )
             written += 1
         if written != len(assignment):
             raise InputError([Problem(str(export), "the export changed while it was being built")])
@@ -206,6 +220,7 @@ def _write(
             export_digest = hashlib.file_digest(stream, "sha256").hexdigest()
         with (folder / MANIFEST).open("w", encoding="utf-8") as manifest:
             write_manifest(manifest, export_digest, listed)
+    return tally.statistics()
 
 
 def write_manifest(out: TextIO, export_digest: str, listed: Mapping[str, TextIO]) -> None:

@@ -112,14 +112,15 @@ def build(export: str, config: str | None, offsets: str, out: str, quiet: bool, 
     """
     from vna_ner.build import build as build_splits
     from vna_ner.build import previous_splits
-    from vna_ner.load import load
-    from vna_ner.stats import format_statistics, split_statistics
+    from vna_ner.stats import format_statistics
 
     keep = {} if reassign else previous_splits(Path(out))
-    build_splits(Path(export), _schema(config), Path(out), offsets=offsets, progress=not quiet, keep=keep)
+    statistics = build_splits(
+        Path(export), _schema(config), Path(out), offsets=offsets, progress=not quiet, keep=keep
+    )
     if keep:
         click.echo(f"kept the split of the {len(keep)} documents of the previous build (--reassign to redo)")
-    click.echo(format_statistics(split_statistics(load(data_dir=Path(out)))))
+    click.echo(format_statistics(statistics))
 
 
 @main.command()

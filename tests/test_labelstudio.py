@@ -7,6 +7,7 @@ import json
 import pytest
 
 from helpers import CONFIG, REPO, region, relation, task, write_export
+from vna_ner import labelstudio
 from vna_ner.documents import Document, Provenance, Relation, Span
 from vna_ner.errors import InputError
 from vna_ner.labelstudio import (
@@ -92,9 +93,33 @@ def test_duplicate_task_and_document_ids_are_refused_naming_both_tasks(tmp_path)
     ]
 
 
-def test_distinct_ids_are_not_duplicates_whatever_their_number(tmp_path):
-    tasks = [task(n, TEXT, []) for n in range(1, 2001)]
-    assert len(read_documents(write_export(tmp_path / "e.json", tasks), SCHEMA)) == 2000
+def test_duplicate_ids_are_listed_in_export_order_among_the_other_problems(tmp_path):
+    tasks = [task(1, TEXT, []), task(1, TEXT, []), *({"id": n, "data": {"text": ""}} for n in range(2, 60))]
+    problems = problems_of(tmp_path, tasks)
+    assert len(problems) == 2 + 58
+    assert problems[0].startswith("task 1 (document doc-1): duplicate task id")
+    assert problems[2].startswith("task 2 (document task-2): data.text must be a non-blank string")
+
+
+def test_ids_equal_as_numbers_are_duplicates(tmp_path):
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps([task(1, TEXT, []), task(2, TEXT, [])]).replace('"id": 2,', '"id": 1.0,'))
+    with pytest.raises(InputError) as caught:
+        read_documents(path, SCHEMA)
+    assert [str(p) for p in caught.value.problems] == [
+        "task 1.0 (document doc-2): duplicate task id (first at task #1 of the export)"
+    ]
+
+
+def test_colliding_hashes_of_distinct_ids_are_not_duplicates(tmp_path, monkeypatch):
+    monkeypatch.setattr(labelstudio, "hash", lambda value: 0, raising=False)
+    tasks = [task(n, TEXT, []) for n in range(1, 6)]
+    assert len(read_documents(write_export(tmp_path / "e.json", tasks), SCHEMA)) == 5
+    tasks.append(task(3, TEXT, []))
+    assert problems_of(tmp_path, tasks) == [
+        "task 3 (document doc-3): duplicate task id (first at task #3 of the export)",
+        "task 3 (document doc-3): duplicate document id (first at task #3 of the export)",
+    ]
 
 
 @pytest.mark.parametrize("text", ["", " \n ", None, 42])

@@ -9,7 +9,6 @@ for agreement figures through :func:`iter_tasks`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import warnings
 from array import array
@@ -284,40 +283,45 @@ def iter_tasks(path: Path, schema: Schema, *, offsets: OffsetPolicy = "convert")
     """Validated tasks of an export; raises :class:`InputError` listing every problem at the end."""
     reader = _TaskReader(schema, offsets)
     repeats = _RepeatedIds()
+    found_at: list[int] = []  # the export position of each problem the reader found
     count = 0
     for count, raw in enumerate(iter_raw_tasks(path), start=1):
         task = reader.read(raw, count)
+        found_at += [count] * (len(reader.problems) - len(found_at))
         if task is None:
             continue
         repeats.add(count, task.document.task_id, task.document.id)
         if not reader.problems:
             yield task
     if count == 0:
-        reader.problems.append(Problem(str(path), "the export holds no task"))
-    reader.problems += repeats.problems(path)
-    if reader.problems:
-        raise InputError(reader.problems)
+        raise InputError([Problem(str(path), "the export holds no task")])
+    problems = [*zip(found_at, reader.problems, strict=True), *repeats.problems(path)]
+    if problems:
+        raise InputError([problem for _, problem in sorted(problems, key=lambda item: item[0])])
 
 
 class _RepeatedIds:
-    """Finds repeated task and document ids while keeping 12 bytes per task, not every id string.
+    """Finds repeated task and document ids in 24 bytes per task instead of sets of every id.
 
-    Each id is kept as a 64-bit digest with its task's position in the export; at the end, positions
-    whose digests repeat are read again from the export to confirm and name the repeated ids.
+    Each id is kept as its 64-bit hash with the task's position in the export; at the end, the tasks
+    whose hashes repeat are read again from the export to confirm and name the repeated ids.
     """
 
+    KINDS = ("task", "document")
+
     def __init__(self) -> None:
-        self.positions = {"task": array("I"), "document": array("I")}
-        self.digests = {"task": array("Q"), "document": array("Q")}
+        self.positions = {kind: array("I") for kind in self.KINDS}
+        self.hashes = {kind: array("q") for kind in self.KINDS}
 
     def add(self, position: int, task_id: Any, doc_id: str) -> None:
-        for kind, value in (("task", task_id), ("document", doc_id)):
+        for kind, value in zip(self.KINDS, (task_id, doc_id), strict=True):
             if value is not None:
                 self.positions[kind].append(position)
-                self.digests[kind].append(_digest(repr(value)))
+                self.hashes[kind].append(hash(_hashable(value)))
 
-    def problems(self, path: Path) -> list[Problem]:
-        suspects = {kind: self._sharing_a_digest(kind) for kind in self.digests}
+    def problems(self, path: Path) -> list[tuple[int, Problem]]:
+        """(export position, problem) for every task whose task or document id an earlier task has."""
+        suspects = {kind: self._sharing_a_hash(kind) for kind in self.KINDS}
         wanted = suspects["task"] | suspects["document"]
         if not wanted:
             return []
@@ -327,31 +331,34 @@ class _RepeatedIds:
             if position in wanted
         }
         found: list[tuple[int, Problem]] = []
-        for column, kind in enumerate(("task", "document")):
+        for column, kind in enumerate(self.KINDS):
             first: dict[Any, int] = {}
             for position in sorted(suspects[kind]):
-                value = ids[position][column]
+                value = _hashable(ids[position][column])
                 if first.setdefault(value, position) != position:
                     where = _task_where({"id": ids[position][0]}, ids[position][1])
                     message = f"duplicate {kind} id (first at task #{first[value]} of the export)"
                     found.append((position, Problem(where, message)))
-        return [problem for _, problem in sorted(found, key=lambda item: item[0])]
+        return sorted(found, key=lambda item: item[0])
 
-    def _sharing_a_digest(self, kind: str) -> set[int]:
-        digests = np.frombuffer(self.digests[kind], dtype=np.ulonglong)
+    def _sharing_a_hash(self, kind: str) -> set[int]:
+        hashes = np.frombuffer(self.hashes[kind], dtype=np.longlong)
         positions = np.frombuffer(self.positions[kind], dtype=np.uintc)
-        order = np.argsort(digests, kind="stable")
-        ordered = digests[order]
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
         shared = np.zeros(len(ordered), dtype=bool)
         shared[1:] |= ordered[1:] == ordered[:-1]
         shared[:-1] |= ordered[1:] == ordered[:-1]
         return set(positions[order[shared]].tolist())
 
 
-def _digest(text: str) -> int:
-    return int.from_bytes(
-        hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big"
-    )
+def _hashable(value: Any) -> Any:
+    """``value`` itself if it can be hashed (equal ids compare as Python compares them), else its repr."""
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
 
 
 def _doc_id(raw: dict[str, Any]) -> str:

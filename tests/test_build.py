@@ -10,9 +10,10 @@ from click.testing import CliRunner
 
 from helpers import CONFIG, REPO, region, task, write_export
 from vna_ner.align import iob2_to_spans
-from vna_ner.build import build, content_hash, document_rows, write_manifest
+from vna_ner.build import build, content_hash, document_rows, previous_splits, write_manifest
 from vna_ner.cli import main
 from vna_ner.errors import InputError
+from vna_ner.features import SPLITS
 from vna_ner.labelstudio import iter_documents, read_documents
 from vna_ner.load import load
 from vna_ner.schema import load_schema
@@ -153,19 +154,40 @@ def test_the_streamed_manifest_is_what_json_dumps_writes(tmp_path):
     assert streamed.getvalue() == json.dumps(expected, indent=2, sort_keys=True) + "\n"
 
 
-def test_an_export_that_changes_between_the_two_passes_fails_the_build(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("second_read", "difference"),
+    [
+        (lambda docs: docs[:2], "2 documents, there were 3"),
+        (lambda docs: [docs[0], docs[2], docs[1]], "document #2 is 'doc-3', it was 'doc-2'"),
+        (lambda docs: [*docs, docs[0]], "document #4 is 'doc-1', it was None"),
+    ],
+)
+def test_an_export_that_changes_between_the_two_reads_fails_the_build(
+    tmp_path, monkeypatch, second_read, difference
+):
     export = write_export(tmp_path / "e.json", [task(n, f"Hanoi {n}", []) for n in (1, 2, 3)])
     reads = []
 
     def changing(path, schema, **options):
         reads.append(path)
         documents = list(iter_documents(path, schema, **options))
-        return documents if len(reads) == 1 else documents[:2]
+        return documents if len(reads) == 1 else second_read(documents)
 
     monkeypatch.setattr("vna_ner.build.iter_documents", changing)
-    with pytest.raises(InputError, match="the export changed while it was being built"):
+    with pytest.raises(InputError, match=f"the export changed between the build's two reads: {difference}"):
         build(export, SCHEMA, tmp_path / "out", progress=False)
-    assert not (tmp_path / "out").exists()
+    assert list(tmp_path.iterdir()) == [export]  # no output, no staging folder, no scratch files
+
+
+def test_previous_splits_streams_the_manifest_and_refuses_a_foreign_one(rebuilt, tmp_path):
+    kept = previous_splits(rebuilt)
+    manifest = json.loads((rebuilt / "manifest.json").read_text())
+    listed = {item["id"]: split for split, items in manifest["splits"].items() for item in items}
+    assert dict(zip(kept.ids.to_pylist(), (SPLITS[code] for code in kept.splits), strict=True)) == listed
+    assert len(previous_splits(tmp_path)) == 0  # no build there yet
+    (tmp_path / "manifest.json").write_text('{"splits": {"dev": [{"id": "a", "sha256": "0"}]}}')
+    with pytest.raises(InputError, match=r"manifest.json: not a vna-ner manifest: .*unknown split 'dev'"):
+        previous_splits(tmp_path)
 
 
 def test_the_build_counts_what_it_writes_as_the_statistics_of_the_loaded_splits(tmp_path):

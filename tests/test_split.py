@@ -8,7 +8,15 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 from vna_ner.documents import Document, Provenance, Relation, Span
-from vna_ner.split import CorpusSummary, SplitError, _SentenceIndex, assign_splits, duplicate_groups
+from vna_ner.features import SPLITS
+from vna_ner.split import (
+    CorpusSummary,
+    KeptSplits,
+    SplitError,
+    _SentenceIndex,
+    assign_splits,
+    duplicate_groups,
+)
 
 LABELS = ("PER", "LOC")
 SHARED = "Le vice-Premier ministre Le Thanh Long a reçu le 26 novembre June Kunugi à Hanoï."
@@ -22,8 +30,9 @@ def document(doc_id: str, text: str, labels: str, *, main: bool = False) -> Docu
 
 def splits_of(documents: Sequence[Document], fixed: Mapping[str, str] | None = None) -> dict[str, str]:
     """Document id -> split, as :func:`assign_splits` decides for ``documents`` in this order."""
-    assignment = assign_splits(CorpusSummary.of(documents, LABELS), fixed=fixed)
-    return {d.id: split for d, split in zip(documents, assignment, strict=True)}
+    kept = KeptSplits.of(fixed.items()) if fixed is not None else None
+    assignment = assign_splits(CorpusSummary.of(documents, LABELS), fixed=kept)
+    return {d.id: SPLITS[code] for d, code in zip(documents, assignment.tolist(), strict=True)}
 
 
 def corpus() -> list[Document]:
@@ -138,3 +147,15 @@ def test_sentence_digests_spilled_in_many_flushes_group_the_same(monkeypatch):
     assert duplicate_groups(summary).tolist() == expected
     del summary
     assert not folder.exists(), "the temporary files outlive the summary"
+
+
+def test_closing_the_summary_removes_its_scratch_folder(tmp_path):
+    with CorpusSummary(LABELS, scratch=tmp_path) as summary:
+        summary.add(document("a", SHARED, "P"))
+        assert len(list(tmp_path.iterdir())) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_kept_splits_refuse_an_unknown_split():
+    with pytest.raises(ValueError, match="document a: unknown split 'dev'"):
+        KeptSplits.of([("a", "dev")])

@@ -13,15 +13,15 @@ import hashlib
 import itertools
 import json
 import shutil
-import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import ijson
+import numpy as np
 import pyarrow as pa
 from datasets import Features
 from datasets.arrow_writer import ArrowWriter
@@ -33,7 +33,7 @@ from vna_ner.errors import InputError, Problem
 from vna_ner.features import CONFIGS, SPLITS, features_for
 from vna_ner.labelstudio import OffsetPolicy, iter_documents
 from vna_ner.schema import Schema
-from vna_ner.split import CorpusSummary, assign_splits
+from vna_ner.split import CorpusSummary, KeptSplits, assign_splits
 from vna_ner.stats import Tally
 
 MANIFEST = "manifest.json"
@@ -41,17 +41,23 @@ WRITER_BATCH = 100  # rows held per Arrow writer before a record batch is writte
 CARD = "README.md"
 
 
-def previous_splits(out: Path) -> dict[str, str]:
-    """Document id -> split of the build in ``out`` (its manifest, streamed), or nothing if there is none."""
+def previous_splits(out: Path) -> KeptSplits:
+    """The split of each document of the build in ``out``, streamed from its manifest; empty if none."""
     manifest = Path(out) / MANIFEST
     if not manifest.exists():
-        return {}
-    kept: dict[str, str] = {}
+        return KeptSplits.of([])
     with manifest.open("rb") as stream:
-        for prefix, event, value in ijson.parse(stream):
-            if event == "string" and prefix.startswith("splits.") and prefix.endswith(".item.id"):
-                kept[value] = sys.intern(prefix.split(".")[1])
-    return kept
+        try:
+            return KeptSplits.of(_listed(stream))
+        except (ValueError, ijson.JSONError) as error:
+            raise InputError([Problem(str(manifest), f"not a vna-ner manifest: {error}")]) from error
+
+
+def _listed(stream: BinaryIO) -> Iterator[tuple[str, str]]:
+    """(document id, split) pairs of a manifest, as they come."""
+    for prefix, event, value in ijson.parse(stream):
+        if event == "string" and prefix.startswith("splits.") and prefix.endswith(".item.id"):
+            yield value, prefix.split(".")[1]
 
 
 def content_hash(document: Document) -> str:
@@ -138,27 +144,29 @@ def build(
     *,
     offsets: OffsetPolicy = "convert",
     progress: bool = True,
-    keep: Mapping[str, str] | None = None,
+    keep: KeptSplits | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Build ``out/<config>/<split>.arrow`` and ``out/manifest.json`` from ``export``; return the statistics.
 
     The statistics are those of :func:`~vna_ner.stats.split_statistics`, counted while writing.
 
-    Documents named in ``keep`` (document id -> split, e.g. :func:`previous_splits` of the last build)
-    stay in their split; the others are assigned by :func:`~vna_ner.split.assign_splits`.
+    Documents in ``keep`` (e.g. :func:`previous_splits` of the last build) stay in their split; the
+    others are assigned by :func:`~vna_ner.split.assign_splits`. Scratch files (sentence digests,
+    manifest entries) live in the staging folder next to ``out``, not in the system's temporary folder.
     """
-    corpus = CorpusSummary(schema.entity_labels)
-    for document in _documents(export, schema, offsets, progress, "validating"):
-        corpus.add(document)
-    if not len(corpus):
-        raise InputError([Problem(str(export), "the export holds no task")])
-    assignment = assign_splits(corpus, fixed=keep)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     staging.chmod(0o755)
     try:
-        statistics = _write(export, schema, offsets, progress, corpus.ids, assignment, staging)
+        with CorpusSummary(schema.entity_labels, scratch=staging) as corpus:
+            for document in _documents(export, schema, offsets, progress, "validating"):
+                corpus.add(document)
+            if not len(corpus):
+                raise InputError([Problem(str(export), "the export holds no task")])
+            assignment = assign_splits(corpus, fixed=keep)
+            ids = corpus.ids
+        statistics = _write(export, schema, offsets, progress, ids, assignment, staging)
         _replace(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -182,8 +190,8 @@ def _write(
     schema: Schema,
     offsets: OffsetPolicy,
     progress: bool,
-    ids: pa.ChunkedArray,
-    assignment: Sequence[str],
+    ids: pa.Array,
+    assignment: np.ndarray,
     folder: Path,
 ) -> dict[str, dict[str, Any]]:
     """Pass 2: tokenize each document into its split's Arrow files; list it in the manifest; count it."""
@@ -192,14 +200,16 @@ def _write(
     with ExitStack() as stack:
         stack.callback(writers.close)
         listed = {
-            split: stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8")) for split in SPLITS
+            split: stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", dir=folder))
+            for split in SPLITS
         }
         documents = _documents(export, schema, offsets, progress, "building", len(assignment))
         written = 0
         for document in documents:
-            if written == len(assignment) or document.id != ids[written].as_py():
-                raise InputError([Problem(str(export), "the export changed while it was being built")])
-            split = assignment[written]
+            first = ids[written].as_py() if written < len(ids) else None
+            if document.id != first:
+                raise _changed(export, f"document #{written + 1} is {document.id!r}, it was {first!r}")
+            split = SPLITS[assignment[written]]
             row, sentences = document_rows(document)
             writers.write("documents", split, row)
             for sentence in sentences:
@@ -214,13 +224,19 @@ def _write(
                 relations=Counter(relation.label for relation in document.relations),
             )
             written += 1
-        if written != len(assignment):
-            raise InputError([Problem(str(export), "the export changed while it was being built")])
+        if written != len(ids):
+            raise _changed(export, f"{written} documents, there were {len(ids)}")
         with Path(export).open("rb") as stream:
             export_digest = hashlib.file_digest(stream, "sha256").hexdigest()
         with (folder / MANIFEST).open("w", encoding="utf-8") as manifest:
             write_manifest(manifest, export_digest, listed)
     return tally.statistics()
+
+
+def _changed(export: Path, difference: str) -> InputError:
+    return InputError(
+        [Problem(str(export), f"the export changed between the build's two reads: {difference}")]
+    )
 
 
 def write_manifest(out: TextIO, export_digest: str, listed: Mapping[str, TextIO]) -> None:

@@ -114,7 +114,7 @@ def build(export: str, config: str | None, offsets: str, out: str, quiet: bool, 
     from vna_ner.build import previous_splits
     from vna_ner.stats import format_statistics
 
-    keep = {} if reassign else previous_splits(Path(out))
+    keep = None if reassign else previous_splits(Path(out))
     statistics = build_splits(
         Path(export), _schema(config), Path(out), offsets=offsets, progress=not quiet, keep=keep
     )

@@ -12,8 +12,9 @@ assigned (a previous manifest) can be kept where they are, so that correcting or
 never moves test data into training.
 
 The split needs every document at once, so what it keeps of each is a few packed columns
-(:class:`CorpusSummary`, about 50 bytes per document plus its id) and, on disk, the digests of its
-long sentences; never the documents themselves.
+(:class:`CorpusSummary`: its id, 4 bytes per label, a flag) and, on disk, the digests of its long
+sentences; never the documents themselves. While it assigns, it holds a few dozen bytes per
+document more in numpy arrays.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import shutil
 import tempfile
 import weakref
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +43,6 @@ DOCUMENT_WEIGHT = 0.5
 GOOD_ENOUGH = 0.005  # a distance below which further tries cannot matter at this corpus size
 MIN_SHARED_CHARS = 40
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_ID_CHUNK = 4096  # document ids held as Python strings before they are packed into an Arrow array
 _TEST = SPLITS.index("test")
 
 
@@ -66,21 +67,74 @@ def is_main_article(document: Document) -> bool:
     return bool(document.relations) and any(p.offset == 0 for p in document.provenance)
 
 
+class PackedStrings:
+    """Strings appended one at a time and packed into Arrow arrays every 4,096, instead of Python objects."""
+
+    CHUNK = 4096
+
+    def __init__(self) -> None:
+        self._chunks: list[pa.Array] = []
+        self._new: list[str] = []
+
+    def append(self, value: str) -> None:
+        self._new.append(value)
+        if len(self._new) == self.CHUNK:
+            self._pack()
+
+    def array(self) -> pa.Array:
+        """Every string appended so far, as one Arrow array."""
+        self._pack()
+        if len(self._chunks) != 1:
+            self._chunks = [
+                pa.concat_arrays(self._chunks) if self._chunks else pa.array([], type=pa.string())
+            ]
+        return self._chunks[0]
+
+    def _pack(self) -> None:
+        if self._new:
+            self._chunks.append(pa.array(self._new, type=pa.string()))
+            self._new = []
+
+
+@dataclass(frozen=True)
+class KeptSplits:
+    """Documents that keep the split of an earlier build: their ids and split indices into ``SPLITS``."""
+
+    ids: pa.Array
+    splits: np.ndarray
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[str, str]]) -> KeptSplits:
+        """From ``(document id, split name)`` pairs, e.g. ``mapping.items()`` or a streamed manifest."""
+        ids, splits = PackedStrings(), array("B")
+        for document, split in pairs:
+            if split not in SPLITS:
+                raise ValueError(
+                    f"document {document}: unknown split {split!r}; splits are {', '.join(SPLITS)}"
+                )
+            ids.append(document)
+            splits.append(SPLITS.index(split))
+        return cls(ids.array(), np.frombuffer(splits, dtype=np.uint8))
+
+    def __len__(self) -> int:
+        return len(self.splits)
+
+
 class CorpusSummary:
     """What splitting needs of every document, in add order: id, label counts, main flag, sentence digests.
 
-    Kept as packed columns (an Arrow string array, machine-integer arrays), so a corpus of any size costs
-    its ids plus about 40 bytes per document; sentence digests go to temporary files.
+    Kept as packed columns (an Arrow string array, machine-integer arrays): a corpus of any size costs
+    its ids plus 4 bytes per label and 1 per document. Sentence digests go to a temporary folder (under
+    ``scratch`` if given), removed by :meth:`close` or when the summary is garbage-collected.
     """
 
-    def __init__(self, labels: Sequence[str]):
+    def __init__(self, labels: Sequence[str], scratch: Path | None = None):
         self.labels = tuple(labels)
         self._column = {label: i for i, label in enumerate(self.labels)}
-        self._id_chunks: list[pa.Array] = []
-        self._new_ids: list[str] = []
+        self._ids = PackedStrings()
         self._label_counts = array("I")  # len(labels) counts per document, one document after another
         self._main = bytearray()
-        self._sentences = _SentenceIndex()
+        self._sentences = _SentenceIndex(scratch)
 
     @classmethod
     def of(cls, documents: Iterable[Document], labels: Sequence[str]) -> CorpusSummary:
@@ -102,55 +156,64 @@ class CorpusSummary:
         self._main.append(is_main_article(document))
         for digest in sentence_digests(document.text):
             self._sentences.add(digest, index)
-        self._new_ids.append(document.id)
-        if len(self._new_ids) == _ID_CHUNK:
-            self._pack_ids()
+        self._ids.append(document.id)
+
+    def close(self) -> None:
+        """Remove the sentence digests from disk; grouping documents needs them, so do this after it."""
+        self._sentences.close()
+
+    def __enter__(self) -> CorpusSummary:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def __len__(self) -> int:
         return len(self._main)
 
     @property
-    def ids(self) -> pa.ChunkedArray:
+    def ids(self) -> pa.Array:
         """Document ids, in add order."""
-        self._pack_ids()
-        return pa.chunked_array(self._id_chunks, type=pa.string())
+        return self._ids.array()
 
     @property
     def label_counts(self) -> np.ndarray:
-        """Entities per document (rows, add order) and label (columns, in ``labels`` order)."""
-        return np.frombuffer(self._label_counts, dtype=np.uintc).reshape(len(self), len(self.labels))
+        """Entities per document (rows, add order) and label (columns, in ``labels`` order).
+
+        A read-only view, not a copy: drop it before adding documents (adding would need to move it).
+        """
+        view = np.frombuffer(self._label_counts, dtype=np.uintc).reshape(len(self), len(self.labels))
+        view.flags.writeable = False
+        return view
 
     @property
     def main_articles(self) -> np.ndarray:
-        """Whether each document is a main article (:func:`is_main_article`)."""
-        return np.frombuffer(self._main, dtype=np.bool_)
-
-    def _pack_ids(self) -> None:
-        if self._new_ids:
-            self._id_chunks.append(pa.array(self._new_ids, type=pa.string()))
-            self._new_ids = []
+        """Whether each document is a main article (:func:`is_main_article`); a read-only view, as above."""
+        view = np.frombuffer(self._main, dtype=np.bool_)
+        view.flags.writeable = False
+        return view
 
     def _ranks(self) -> np.ndarray:
         """Each document's position in id order (code-point order, as Python sorts strings)."""
-        ranks = np.empty(len(self), dtype=np.int64)
-        ranks[pc.sort_indices(self.ids).to_numpy()] = np.arange(len(self))
+        ranks = np.empty(len(self), dtype=np.int32)
+        ranks[pc.sort_indices(self.ids).to_numpy()] = np.arange(len(self), dtype=np.int32)
         return ranks
 
 
 class _SentenceIndex:
-    """(sentence digest, document index) pairs, kept on disk in files bucketed by digest.
+    """(sentence digest, document index) pairs, kept on disk in 64 files bucketed by digest.
 
     The pairs grow with the corpus and are needed only once, to find shared sentences; that is done
-    one bucket at a time, so memory holds one bucket, not every sentence of the corpus.
+    one bucket at a time, so memory holds a 64th of the pairs at once instead of all of them.
     """
 
     _PAIR = np.dtype([("digest", "<u8"), ("document", "<u4")])
     _BUCKET_BITS = 6  # 64 bucket files, chosen by the top bits of the digest
     _BUFFER = 1 << 16  # pairs held in memory before they are appended to their bucket files
 
-    def __init__(self) -> None:
-        self._folder = Path(tempfile.mkdtemp(prefix="vna-ner-sentences-"))
-        weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)  # removed with the index
+    def __init__(self, scratch: Path | None) -> None:
+        self._folder = Path(tempfile.mkdtemp(prefix="vna-ner-sentences-", dir=scratch))
+        self.close = weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)
         self._digests = array("Q")
         self._documents = array("I")
 
@@ -183,7 +246,7 @@ class _SentenceIndex:
 def duplicate_groups(corpus: CorpusSummary) -> np.ndarray:
     """The group number of each document (add order); groups share sentences, numbered by first id."""
     ranks = corpus._ranks()
-    parent = np.arange(len(corpus))  # indexed by rank; every root is the smallest rank of its group
+    parent = np.arange(len(corpus), dtype=np.int32)  # by rank; every root is the smallest rank of its group
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -197,49 +260,47 @@ def duplicate_groups(corpus: CorpusSummary) -> np.ndarray:
             parent[max(ra, rb)] = min(ra, rb)
     while not np.array_equal(parent, parent[parent]):
         parent = parent[parent]
-    group_by_rank = np.unique(parent, return_inverse=True)[1]
-    return group_by_rank[ranks]
+    roots = parent == np.arange(len(corpus), dtype=np.int32)  # in rank order, so numbered by first id
+    group_of_root = np.cumsum(roots, dtype=np.int32) - 1
+    return group_of_root[parent][ranks]
 
 
 def assign_splits(
-    corpus: CorpusSummary, ratios: Sequence[float] = RATIOS, fixed: Mapping[str, str] | None = None
-) -> list[str]:
-    """The split (``train``, ``validation`` or ``test``) of each document in add order; see the module.
+    corpus: CorpusSummary, ratios: Sequence[float] = RATIOS, fixed: KeptSplits | None = None
+) -> np.ndarray:
+    """The split of each document in add order, as indices into ``SPLITS``; see the module docstring.
 
-    The result depends on the documents, not on their order. Documents named in ``fixed`` keep the split
+    The result depends on the documents, not on their order. Documents in ``fixed`` keep the split
     given there (and pull their duplicate group with them); only the others are assigned.
     """
     if not len(corpus):
-        return []
+        return np.zeros(0, dtype=np.uint8)
     groups = duplicate_groups(corpus)
     count = int(groups.max()) + 1
-    group_labels = np.zeros((count, len(corpus.labels)), dtype=np.int64)
-    np.add.at(group_labels, groups, corpus.label_counts)
-    weights = group_labels.sum(axis=1).tolist()
+    group_weights, required, present = _label_facts(corpus, groups, count)
+    weights = array("q", group_weights.tobytes())  # Python ints on access, 8 bytes each in memory
     sizes = np.bincount(groups, minlength=count)
-    group_main = np.bincount(groups, weights=corpus.main_articles, minlength=count) > 0
-    total = sum(weights) or 1
-    pinned = _pinned_splits(corpus, groups, count, fixed or {})
-    required = (group_labels > 0).sum(axis=0) >= len(SPLITS)
+    group_main = np.zeros(count, dtype=np.bool_)
+    group_main[groups[corpus.main_articles]] = True
+    total = int(group_weights.sum()) or 1
+    pinned = _pinned_splits(corpus, groups, count, fixed)
     need_main = bool(group_main.any())
-    pinned_load = [0.0] * len(SPLITS)
-    for g in range(count):
-        if pinned[g] >= 0:
-            pinned_load[pinned[g]] += weights[g]
-    free = [g for g in range(count) if pinned[g] < 0]
-    required_counts = group_labels[:, required]
-    best: tuple[float, list[int]] | None = None
+    held = pinned >= 0
+    pinned_load = np.bincount(pinned[held], weights=group_weights[held], minlength=len(SPLITS)).tolist()
+    free = array("I", np.flatnonzero(~held).astype(np.uintc).tobytes())
+    start = np.where(held, pinned, 0).astype(np.uint8).tobytes()
+    best: tuple[float, bytearray] | None = None
     for seed in range(TRIES if free else 1):
-        assigned = [max(p, 0) for p in pinned]
+        assigned = bytearray(start)
         load = list(pinned_load)
-        order = list(free)
+        order = array("I", free)
         random.Random(seed).shuffle(order)
         for g in order:
             target = max(range(len(SPLITS)), key=lambda s: ratios[s] * total - load[s])
             assigned[g] = target
             load[target] += weights[g]
-        by_split = np.asarray(assigned)
-        if not _valid(by_split, required_counts, group_main, need_main):
+        by_split = np.frombuffer(assigned, dtype=np.uint8)
+        if not _valid(by_split, present, group_main, need_main):
             continue
         split_sizes = np.bincount(by_split, weights=sizes, minlength=len(SPLITS)).tolist()
         deviation = max(abs(load[s] / total - ratios[s]) for s in range(len(SPLITS))) + DOCUMENT_WEIGHT * max(
@@ -257,32 +318,43 @@ def assign_splits(
             + (" and a main article with relations in test" if need_main else "")
             + (" with the splits kept from the previous build (--reassign to redo them)" if fixed else "")
         )
-    split_of_group = [SPLITS[s] for s in best[1]]
-    return [split_of_group[g] for g in groups.tolist()]
+    return np.frombuffer(best[1], dtype=np.uint8)[groups]
+
+
+def _label_facts(corpus: CorpusSummary, groups: np.ndarray, count: int) -> tuple[np.ndarray, ...]:
+    """Entities per group; which labels must be in every split (found in as many groups as there are
+    splits); and, per group, which of those it has.
+    """
+    weights = np.zeros(count, dtype=np.int64)
+    present = np.zeros((count, len(corpus.labels)), dtype=np.bool_)
+    for column in range(len(corpus.labels)):
+        per_group = np.bincount(groups, weights=corpus.label_counts[:, column], minlength=count)
+        weights += per_group.astype(np.int64)
+        present[:, column] = per_group > 0
+    required = present.sum(axis=0) >= len(SPLITS)
+    return weights, required, present[:, required]
 
 
 def _pinned_splits(
-    corpus: CorpusSummary, groups: np.ndarray, count: int, fixed: Mapping[str, str]
-) -> list[int]:
+    corpus: CorpusSummary, groups: np.ndarray, count: int, fixed: KeptSplits | None
+) -> np.ndarray:
     """The split index that ``fixed`` imposes on each duplicate group, or -1."""
-    pinned = [-1] * count
+    pinned = np.full(count, -1, dtype=np.int8)
     if not fixed:
         return pinned
-    names = list(fixed)
-    codes = [SPLITS.index(fixed[name]) for name in names]
-    found = pc.index_in(corpus.ids, value_set=pa.array(names, type=pa.string())).fill_null(-1).to_numpy()
+    found = pc.index_in(corpus.ids, value_set=fixed.ids).fill_null(-1).to_numpy()
     listed = np.flatnonzero(found >= 0)
-    clashes: set[int] = set()
-    for g, name in zip(groups[listed].tolist(), found[listed].tolist(), strict=True):
-        code = codes[name]
-        if pinned[g] >= 0 and pinned[g] != code:
-            clashes.add(g)
-        pinned[g] = code if pinned[g] < 0 else pinned[g]
-    if clashes:
-        g = min(clashes)
+    codes, listed_groups = fixed.splits[found[listed]], groups[listed]
+    order = np.lexsort((codes, listed_groups))
+    codes, listed_groups = codes[order], listed_groups[order]
+    same_group = listed_groups[1:] == listed_groups[:-1]
+    pinned[listed_groups] = codes  # one code per group, unless it clashes (refused below)
+    clashes = listed_groups[1:][same_group & (codes[1:] != codes[:-1])]
+    if len(clashes):
+        g = int(clashes.min())
         members = np.flatnonzero(groups == g)
         ids = sorted(corpus.ids.take(pa.array(members)).to_pylist())
-        splits = sorted({fixed[i] for i in ids if i in fixed})
+        splits = sorted({SPLITS[code] for code in codes[listed_groups == g].tolist()})
         raise SplitError(f"documents {', '.join(ids)} share text but are fixed to different splits {splits}")
     return pinned
 

@@ -190,7 +190,7 @@ def _write(
     schema: Schema,
     offsets: OffsetPolicy,
     progress: bool,
-    ids: pa.Array,
+    ids: pa.ChunkedArray,
     assignment: np.ndarray,
     folder: Path,
 ) -> dict[str, dict[str, Any]]:
@@ -204,9 +204,10 @@ def _write(
             for split in SPLITS
         }
         documents = _documents(export, schema, offsets, progress, "building", len(assignment))
+        first_read = (doc_id for chunk in ids.iterchunks() for doc_id in chunk.to_pylist())
         written = 0
         for document in documents:
-            first = ids[written].as_py() if written < len(ids) else None
+            first = next(first_read, None)
             if document.id != first:
                 raise _changed(export, f"document #{written + 1} is {document.id!r}, it was {first!r}")
             split = SPLITS[assignment[written]]

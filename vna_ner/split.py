@@ -100,7 +100,7 @@ class PackedStrings:
 class KeptSplits:
     """Documents that keep the split of an earlier build: their ids and split indices into ``SPLITS``."""
 
-    ids: pa.Array
+    ids: pa.ChunkedArray
     splits: np.ndarray
 
     @classmethod
@@ -114,7 +114,7 @@ class KeptSplits:
                 )
             ids.append(document)
             splits.append(SPLITS.index(split))
-        return cls(ids.array().combine_chunks(), np.frombuffer(splits, dtype=np.uint8))
+        return cls(ids.array(), np.frombuffer(splits, dtype=np.uint8))
 
     def __len__(self) -> int:
         return len(self.splits)

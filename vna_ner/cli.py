@@ -110,10 +110,15 @@ def build(export: str, config: str | None, offsets: str, out: str, quiet: bool, 
 
     Documents of the previous build in --out keep their split; new documents are assigned.
     """
+    import pyarrow as pa
+
     from vna_ner.build import build as build_splits
     from vna_ner.build import previous_splits
     from vna_ner.stats import format_statistics
 
+    # Arrow's default allocator (mimalloc) keeps freed memory for reuse; in this one long batch job that
+    # raised the peak by about 15 MB and made it depend on allocation order (benchmarks/README.md).
+    pa.set_memory_pool(pa.system_memory_pool())
     keep = None if reassign else previous_splits(Path(out))
     statistics = build_splits(
         Path(export), _schema(config), Path(out), offsets=offsets, progress=not quiet, keep=keep

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
@@ -104,6 +105,13 @@ def test_a_bad_export_fails_the_build_and_leaves_the_old_splits_untouched(tmp_pa
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_a_failed_build_removes_the_folders_it_made_for_out(tmp_path):
+    bad = write_export(tmp_path / "bad.json", [task(1, "Hanoi", [region("r", 0, 5, "Hanio", "LOC")])])
+    with pytest.raises(InputError):
+        build(bad, SCHEMA, tmp_path / "new" / "sub" / "splits", progress=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.json"]
+
+
 def test_the_cli_reports_bad_input_on_stderr_with_exit_code_1(tmp_path):
     bad = write_export(tmp_path / "bad.json", [task(3, "Hanoi", [region("r9", 0, 5, "Hanoi", "CITY")])])
     result = CliRunner().invoke(
@@ -159,7 +167,7 @@ def test_the_streamed_manifest_is_what_json_dumps_writes(tmp_path):
     [
         (lambda docs: docs[:2], "2 documents, there were 3"),
         (lambda docs: [docs[0], docs[2], docs[1]], "document #2 is 'doc-3', it was 'doc-2'"),
-        (lambda docs: [*docs, docs[0]], "document #4 is 'doc-1', it was None"),
+        (lambda docs: [*docs, docs[0]], "more than the 3 documents there were"),
     ],
 )
 def test_an_export_that_changes_between_the_two_reads_fails_the_build(
@@ -196,3 +204,12 @@ def test_the_build_counts_what_it_writes_as_the_statistics_of_the_loaded_splits(
     assert statistics["total"]["entities"]["PER"] == sum(
         span.label == "PER" for d in read_documents(GOLD, SCHEMA) for span in d.entities
     )
+
+
+def test_the_build_command_gives_back_arrows_memory_pool(tmp_path):
+    before = pa.default_memory_pool().backend_name
+    result = CliRunner().invoke(
+        main, ["build", str(GOLD), "--config", str(CONFIG), "--out", str(tmp_path / "out"), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    assert pa.default_memory_pool().backend_name == before

@@ -155,9 +155,11 @@ def build(
     manifest entries) live in the staging folder next to ``out``, not in the system's temporary folder.
     """
     out = Path(out)
+    created = next((p for p in reversed([out.parent, *out.parent.parents]) if not p.exists()), None)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     staging.chmod(0o755)
+    built = False
     try:
         with CorpusSummary(schema.entity_labels, scratch=staging) as corpus:
             for document in _documents(export, schema, offsets, progress, "validating"):
@@ -168,8 +170,11 @@ def build(
             ids = corpus.ids
         statistics = _write(export, schema, offsets, progress, ids, assignment, staging)
         _replace(staging, out)
+        built = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if created is not None and not built:
+            shutil.rmtree(created, ignore_errors=True)  # the folders made for ``out`` go with it
     return statistics
 
 
@@ -208,6 +213,8 @@ def _write(
         written = 0
         for document in documents:
             first = next(first_read, None)
+            if first is None:
+                raise _changed(export, f"more than the {len(ids)} documents there were")
             if document.id != first:
                 raise _changed(export, f"document #{written + 1} is {document.id!r}, it was {first!r}")
             split = SPLITS[assignment[written]]

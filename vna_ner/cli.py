@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 invalid input (every problem is listed on stderr, nothi
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -116,13 +117,19 @@ def build(export: str, config: str | None, offsets: str, out: str, quiet: bool, 
     from vna_ner.build import previous_splits
     from vna_ner.stats import format_statistics
 
-    # Arrow's default allocator (mimalloc) keeps freed memory for reuse; in this one long batch job that
-    # raised the peak by about 15 MB and made it depend on allocation order (benchmarks/README.md).
-    pa.set_memory_pool(pa.system_memory_pool())
-    keep = None if reassign else previous_splits(Path(out))
-    statistics = build_splits(
-        Path(export), _schema(config), Path(out), offsets=offsets, progress=not quiet, keep=keep
-    )
+    # Arrow's default allocator (mimalloc) keeps freed memory for reuse; in this long batch job that
+    # raised the peak by about 10 MB and made it depend on allocation order (benchmarks/README.md).
+    # A pool chosen with ARROW_DEFAULT_MEMORY_POOL is left alone; the previous pool comes back after.
+    pool = pa.default_memory_pool()
+    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+        pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        keep = None if reassign else previous_splits(Path(out))
+        statistics = build_splits(
+            Path(export), _schema(config), Path(out), offsets=offsets, progress=not quiet, keep=keep
+        )
+    finally:
+        pa.set_memory_pool(pool)
     if keep:
         click.echo(f"kept the split of the {len(keep)} documents of the previous build (--reassign to redo)")
     click.echo(format_statistics(statistics))

@@ -96,7 +96,7 @@ class PackedStrings:
             self._new = []
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class KeptSplits:
     """Documents that keep the split of an earlier build: their ids and split indices into ``SPLITS``."""
 
@@ -114,7 +114,12 @@ class KeptSplits:
                 )
             ids.append(document)
             splits.append(SPLITS.index(split))
-        return cls(ids.array(), np.frombuffer(splits, dtype=np.uint8))
+        kept = cls(ids.array(), np.frombuffer(splits, dtype=np.uint8))
+        if pc.count_distinct(kept.ids).as_py() != len(kept):
+            counts = pc.value_counts(kept.ids)
+            repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+            raise ValueError(f"documents listed more than once: {', '.join(repeated.to_pylist()[:5])}")
+        return kept
 
     def __len__(self) -> int:
         return len(self.splits)

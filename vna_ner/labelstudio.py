@@ -346,9 +346,10 @@ class _RepeatedIds:
         positions = np.frombuffer(self.positions[kind], dtype=np.uintc)
         order = np.argsort(hashes, kind="stable")
         ordered = hashes[order]
+        repeat = ordered[1:] == ordered[:-1]
         shared = np.zeros(len(ordered), dtype=bool)
-        shared[1:] |= ordered[1:] == ordered[:-1]
-        shared[:-1] |= ordered[1:] == ordered[:-1]
+        shared[1:] |= repeat
+        shared[:-1] |= repeat
         return set(positions[order[shared]].tolist())
 
 

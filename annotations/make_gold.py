@@ -23,11 +23,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from vna_ner.corpus.segment import segment_directory
+from vna_ner.corpus.standoff import read_standoff
 from vna_ner.documents import Document
-from vna_ner.labelstudio import annotation_result, read_documents, write_tasks
-from vna_ner.schema import Schema, load_schema
-from vna_ner.segment import segment_directory
-from vna_ner.standoff import read_standoff
+from vna_ner.labelstudio.export import read_documents
+from vna_ner.labelstudio.schema import Schema, load_schema
+from vna_ner.labelstudio.tasks import annotation_result, write_tasks
 
 HERE = Path(__file__).resolve().parent
 PASSES = ("first_pass", "second_pass")

@@ -244,9 +244,9 @@ def _child_vna(export: str, out: str, extra: str) -> dict:
     that build's splits (the command's default).
     """
     started = time.perf_counter()
-    import vna_ner.build
-    import vna_ner.load
-    import vna_ner.stats  # noqa: F401 (the command imports these lazily; count them as imports)
+    import vna_ner.dataset.build
+    import vna_ner.dataset.load
+    import vna_ner.dataset.stats  # noqa: F401 (the command imports these lazily; count them as imports)
     from vna_ner.cli import main
 
     imported = time.perf_counter()
@@ -286,9 +286,9 @@ def _child_profile(export: str, out: str, tasks: int) -> dict:
     """
     import tracemalloc
 
-    import vna_ner.build as build_module
-    import vna_ner.split as split_module
-    from vna_ner.schema import load_schema
+    import vna_ner.dataset.build as build_module
+    import vna_ner.dataset.split as split_module
+    from vna_ner.labelstudio.schema import load_schema
 
     schema = load_schema(CONFIG)
     build_module.tokenize("Amorce.")  # build spaCy's pipeline before tracing: a fixed cost

@@ -23,10 +23,10 @@ from datasets import Dataset
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
-from vna_ner.evaluate import evaluate
-from vna_ner.features import document_features
-from vna_ner.predictions import read_predictions
-from vna_ner.schema import load_schema
+from vna_ner.benchmark.evaluate import evaluate
+from vna_ner.benchmark.predictions import read_predictions
+from vna_ner.dataset.features import document_features
+from vna_ner.labelstudio.schema import load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTENCE, SENTENCES = 25, 10

@@ -5,8 +5,8 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from helpers import CONFIG, REPO
-from vna_ner.agreement import agreement
 from vna_ner.cli import main
+from vna_ner.corpus.agreement import agreement
 from vna_ner.documents import Relation, Span
 
 GIANG = Span(3, 8, "PER", "Giang", "a")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vna_ner.align import MisalignmentError, iob2_to_spans, spans_to_iob2, split_at, tokenize
+from vna_ner.dataset.align import MisalignmentError, iob2_to_spans, spans_to_iob2, split_at, tokenize
 
 
 def words(text: str, boundaries=()) -> list[str]:

@@ -10,15 +10,15 @@ import pytest
 from click.testing import CliRunner
 
 from helpers import CONFIG, REPO, region, task, write_export
-from vna_ner.align import iob2_to_spans
-from vna_ner.build import build, content_hash, document_rows, previous_splits, write_manifest
 from vna_ner.cli import main
+from vna_ner.dataset.align import iob2_to_spans
+from vna_ner.dataset.build import build, content_hash, document_rows, previous_splits, write_manifest
+from vna_ner.dataset.features import SPLITS
+from vna_ner.dataset.load import load
+from vna_ner.dataset.stats import split_statistics
 from vna_ner.errors import InputError
-from vna_ner.features import SPLITS
-from vna_ner.labelstudio import iter_documents, read_documents
-from vna_ner.load import load
-from vna_ner.schema import load_schema
-from vna_ner.stats import split_statistics
+from vna_ner.labelstudio.export import iter_documents, read_documents
+from vna_ner.labelstudio.schema import load_schema
 
 SCHEMA = load_schema(CONFIG)
 GOLD = REPO / "annotations" / "gold.json"
@@ -181,7 +181,7 @@ def test_an_export_that_changes_between_the_two_reads_fails_the_build(
         documents = list(iter_documents(path, schema, **options))
         return documents if len(reads) == 1 else second_read(documents)
 
-    monkeypatch.setattr("vna_ner.build.iter_documents", changing)
+    monkeypatch.setattr("vna_ner.dataset.build.iter_documents", changing)
     with pytest.raises(InputError, match=f"the export changed between the build's two reads: {difference}"):
         build(export, SCHEMA, tmp_path / "out", progress=False)
     assert list(tmp_path.iterdir()) == [export]  # no output, no staging folder, no scratch files

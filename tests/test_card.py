@@ -11,7 +11,7 @@ from huggingface_hub import DatasetCard
 
 from helpers import CONFIG, REPO
 from vna_ner.cli import main
-from vna_ner.load import load
+from vna_ner.dataset.load import load
 
 CARD = REPO / "DATASET_CARD.md"
 SPLITS = REPO / "splits"

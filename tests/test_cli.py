@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 from helpers import CONFIG
 from vna_ner.cli import main
-from vna_ner.labelstudio import iter_tasks
-from vna_ner.load import documents_of, load
-from vna_ner.schema import load_schema
+from vna_ner.dataset.load import documents_of, load
+from vna_ner.labelstudio.export import iter_tasks
+from vna_ner.labelstudio.schema import load_schema
 
 SCHEMA = load_schema(CONFIG)
 

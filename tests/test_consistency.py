@@ -7,11 +7,11 @@ from click.testing import CliRunner
 
 from helpers import CONFIG, REPO
 from vna_ner.cli import main
-from vna_ner.consistency import check_consistency, read_exceptions
+from vna_ner.corpus.consistency import check_consistency, read_exceptions
 from vna_ner.documents import Document, Relation, Span
 from vna_ner.errors import InputError
-from vna_ner.labelstudio import read_documents
-from vna_ner.schema import load_schema
+from vna_ner.labelstudio.export import read_documents
+from vna_ner.labelstudio.schema import load_schema
 
 SCHEMA = load_schema(CONFIG)
 

@@ -8,9 +8,9 @@ import importlib.util
 import pytest
 
 from helpers import CONFIG, REPO
-from vna_ner.labelstudio import read_documents
-from vna_ner.schema import load_schema
-from vna_ner.segment import MORE_MARKER, segment_directory
+from vna_ner.corpus.segment import MORE_MARKER, segment_directory
+from vna_ner.labelstudio.export import read_documents
+from vna_ner.labelstudio.schema import load_schema
 
 SOURCE = REPO / "annotations" / "source"
 GOLD = REPO / "annotations" / "gold.json"

@@ -19,12 +19,12 @@ from seqeval.metrics import classification_report
 from seqeval.metrics.sequence_labeling import get_entities
 from seqeval.scheme import IOB2, Entities
 
+from vna_ner.benchmark.evaluate import Report, evaluate, format_report
+from vna_ner.benchmark.predictions import read_predictions
 from vna_ner.cli import main
-from vna_ner.evaluate import Report, evaluate, format_report
-from vna_ner.features import document_features
-from vna_ner.load import documents_of, load
-from vna_ner.predictions import read_predictions
-from vna_ner.schema import load_schema
+from vna_ner.dataset.features import document_features
+from vna_ner.dataset.load import documents_of, load
+from vna_ner.labelstudio.schema import load_schema
 
 FEATURES = document_features(
     load_schema(Path(__file__).resolve().parent.parent / "annotations/labeling_config.xml")

@@ -7,19 +7,19 @@ import json
 import pytest
 
 from helpers import CONFIG, REPO, region, relation, task, write_export
-from vna_ner import labelstudio
 from vna_ner.documents import Document, Provenance, Relation, Span
 from vna_ner.errors import InputError
-from vna_ner.labelstudio import (
+from vna_ner.labelstudio import export as labelstudio_export
+from vna_ner.labelstudio.export import (
     Annotation,
     Utf16OffsetWarning,
     choose_gold,
-    document_to_task,
     iter_tasks,
     read_documents,
     utf16_to_code_points,
 )
-from vna_ner.schema import load_schema
+from vna_ner.labelstudio.schema import load_schema
+from vna_ner.labelstudio.tasks import document_to_task
 
 SCHEMA = load_schema(CONFIG)
 TEXT = "M. Giang, vice-ministre, a reçu Mme Teo à Hanoi."
@@ -112,7 +112,7 @@ def test_ids_equal_as_numbers_are_duplicates(tmp_path):
 
 
 def test_colliding_hashes_of_distinct_ids_are_not_duplicates(tmp_path, monkeypatch):
-    monkeypatch.setattr(labelstudio, "hash", lambda value: 0, raising=False)
+    monkeypatch.setattr(labelstudio_export, "hash", lambda value: 0, raising=False)
     tasks = [task(n, TEXT, []) for n in range(1, 6)]
     assert len(read_documents(write_export(tmp_path / "e.json", tasks), SCHEMA)) == 5
     tasks.append(task(3, TEXT, []))

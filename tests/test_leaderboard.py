@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from vna_ner.cli import main
-from vna_ner.leaderboard import (
+from vna_ner.benchmark.leaderboard import (
     END,
     START,
     Submission,
@@ -22,7 +21,8 @@ from vna_ner.leaderboard import (
     with_readme_section,
     write_board,
 )
-from vna_ner.load import documents_of, load
+from vna_ner.cli import main
+from vna_ner.dataset.load import documents_of, load
 
 REPO = Path(__file__).resolve().parent.parent
 BOARD = REPO / "eval" / "leaderboard.json"

@@ -14,9 +14,9 @@ import pytest
 
 import vna_ner
 from helpers import CONFIG, REPO
-from vna_ner.labelstudio import read_documents
-from vna_ner.load import documents_of, load, splits_dir
-from vna_ner.schema import load_schema
+from vna_ner.dataset.load import documents_of, load, splits_dir
+from vna_ner.labelstudio.export import read_documents
+from vna_ner.labelstudio.schema import load_schema
 
 
 def test_load_returns_the_three_splits_of_the_documents_configuration():

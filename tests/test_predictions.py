@@ -10,11 +10,11 @@ import pytest
 from datasets import Dataset
 from datasets.arrow_writer import ArrowWriter
 
+from vna_ner.benchmark.predictions import RelationKey, TokenSpan, read_predictions
+from vna_ner.dataset.features import document_features
+from vna_ner.dataset.load import load
 from vna_ner.errors import InputError
-from vna_ner.features import document_features
-from vna_ner.load import load
-from vna_ner.predictions import RelationKey, TokenSpan, read_predictions
-from vna_ner.schema import load_schema
+from vna_ner.labelstudio.schema import load_schema
 
 FEATURES = document_features(
     load_schema(Path(__file__).resolve().parent.parent / "annotations/labeling_config.xml")

@@ -26,14 +26,15 @@ from hypothesis import strategies as st
 from label_studio_sdk.core.api_error import ApiError
 
 from helpers import CONFIG, REPO
-from vna_ner.align import iob2_to_spans
-from vna_ner.build import build, document_rows
 from vna_ner.cli import main
+from vna_ner.dataset.align import iob2_to_spans
+from vna_ner.dataset.build import build, document_rows
+from vna_ner.dataset.features import SPLITS
+from vna_ner.dataset.load import documents_of, load
 from vna_ner.documents import Document, Provenance, Relation, Span
-from vna_ner.features import SPLITS
-from vna_ner.labelstudio import document_to_task, iter_tasks, read_documents, write_tasks
-from vna_ner.load import documents_of, load
-from vna_ner.schema import load_schema
+from vna_ner.labelstudio.export import iter_tasks, read_documents
+from vna_ner.labelstudio.schema import load_schema
+from vna_ner.labelstudio.tasks import document_to_task, write_tasks
 
 SCHEMA = load_schema(CONFIG)
 GOLD = REPO / "annotations" / "gold.json"

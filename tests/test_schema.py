@@ -6,7 +6,7 @@ import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
 from helpers import CONFIG
-from vna_ner.schema import SchemaError, load_schema, parse_schema
+from vna_ner.labelstudio.schema import SchemaError, load_schema, parse_schema
 
 
 def test_the_project_config_declares_the_seven_entity_and_seven_relation_labels():

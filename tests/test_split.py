@@ -7,9 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from vna_ner.documents import Document, Provenance, Relation, Span
-from vna_ner.features import SPLITS
-from vna_ner.split import (
+from vna_ner.dataset.features import SPLITS
+from vna_ner.dataset.split import (
     CorpusSummary,
     KeptSplits,
     PackedStrings,
@@ -18,6 +17,7 @@ from vna_ner.split import (
     assign_splits,
     duplicate_groups,
 )
+from vna_ner.documents import Document, Provenance, Relation, Span
 
 LABELS = ("PER", "LOC")
 SHARED = "Le vice-Premier ministre Le Thanh Long a reçu le 26 novembre June Kunugi à Hanoï."

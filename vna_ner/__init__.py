@@ -1,5 +1,5 @@
 """vna-ner: a French NER and relation dataset over Vietnam News Agency news, and its benchmark."""
 
-from vna_ner.load import load
+from vna_ner.dataset.load import load
 
 __all__ = ["load"]

@@ -17,11 +17,11 @@ from typing import Any
 
 import click
 
+from vna_ner.dataset.features import SPLITS
+from vna_ner.dataset.split import SplitError
 from vna_ner.errors import InputError
-from vna_ner.features import SPLITS
 from vna_ner.files import write_text_atomically
-from vna_ner.schema import Schema, SchemaError, default_config, load_schema
-from vna_ner.split import SplitError
+from vna_ner.labelstudio.schema import Schema, SchemaError, default_config, load_schema
 
 EXIT_INVALID = 1
 _EXPORT = "annotations/gold.json"
@@ -82,7 +82,7 @@ def main() -> None:
 @_reports_input_errors
 def validate(export: str, config: str | None, offsets: str) -> None:
     """Check a Label Studio JSON EXPORT against the config; list every problem found."""
-    from vna_ner.labelstudio import iter_tasks
+    from vna_ner.labelstudio.export import iter_tasks
 
     count = sum(1 for _ in iter_tasks(Path(export), _schema(config), offsets=offsets))
     click.echo(f"{export}: {count} tasks, no problem found")
@@ -113,9 +113,9 @@ def build(export: str, config: str | None, offsets: str, out: str, quiet: bool, 
     """
     import pyarrow as pa
 
-    from vna_ner.build import build as build_splits
-    from vna_ner.build import previous_splits
-    from vna_ner.stats import format_statistics
+    from vna_ner.dataset.build import build as build_splits
+    from vna_ner.dataset.build import previous_splits
+    from vna_ner.dataset.stats import format_statistics
 
     # Arrow's default allocator (mimalloc) keeps freed memory for reuse; in this long batch job that
     # raised the peak by about 10 MB and made it depend on allocation order (benchmarks/README.md).
@@ -148,8 +148,8 @@ def build(export: str, config: str | None, offsets: str, out: str, quiet: bool, 
 @_reports_input_errors
 def stats(data_dir: str | None, fmt: str) -> None:
     """Load the dataset and print documents, sentences, tokens, entities and relations per split."""
-    from vna_ner.load import load
-    from vna_ner.stats import format_statistics, split_statistics
+    from vna_ner.dataset.load import load
+    from vna_ner.dataset.stats import format_statistics, split_statistics
 
     table = split_statistics(load(data_dir=Path(data_dir) if data_dir else None))
     click.echo(json.dumps(table, indent=2) if fmt == "json" else format_statistics(table, fmt))
@@ -180,13 +180,13 @@ def to_labelstudio(
     config: str | None,
 ) -> None:
     """Write the dataset's documents as Label Studio tasks to OUTPUT: gold as annotations, or predictions."""
-    from vna_ner.labelstudio import document_to_task, write_tasks
-    from vna_ner.load import documents_of, load
+    from vna_ner.dataset.load import documents_of, load
+    from vna_ner.labelstudio.tasks import document_to_task, write_tasks
 
     schema = _schema(config)
     folder = Path(data_dir) if data_dir else None
     if predictions:
-        from vna_ner.predictions import predicted_documents, read_predictions
+        from vna_ner.benchmark.predictions import predicted_documents, read_predictions
 
         if split is None:
             raise click.UsageError("--predictions needs --split")
@@ -214,8 +214,8 @@ def to_labelstudio(
 @_reports_input_errors
 def check(export: str, config: str | None, exceptions: str | None) -> None:
     """List inconsistencies in the gold of EXPORT; exit 1 if any is not accepted."""
-    from vna_ner.consistency import check_consistency, read_exceptions
-    from vna_ner.labelstudio import read_documents
+    from vna_ner.corpus.consistency import check_consistency, read_exceptions
+    from vna_ner.labelstudio.export import read_documents
 
     schema = _schema(config)
     if exceptions is None and export == _EXPORT and Path(_EXCEPTIONS).exists():
@@ -236,8 +236,8 @@ def check(export: str, config: str | None, exceptions: str | None) -> None:
 @_reports_input_errors
 def agreement(export: str, config: str | None, output: str | None) -> None:
     """Agreement between the independent passes of EXPORT, and of each pass with the gold."""
-    from vna_ner.agreement import pass_agreement
-    from vna_ner.labelstudio import iter_tasks
+    from vna_ner.corpus.agreement import pass_agreement
+    from vna_ner.labelstudio.export import iter_tasks
 
     figures = pass_agreement(iter_tasks(Path(export), _schema(config)))
     for name, comparison in figures.items():
@@ -308,7 +308,7 @@ def leaderboard_add(
     """Score PREDICTIONS with `vna-ner eval`'s harness, add or update the entry, and re-render the board."""
     import datetime
 
-    from vna_ner.leaderboard import Submission, add, render
+    from vna_ner.benchmark.leaderboard import Submission, add, render
 
     submission = Submission(
         name=name,
@@ -335,8 +335,8 @@ def leaderboard_add(
 @_reports_input_errors
 def leaderboard_check(data_dir: str | None, board: str, readme: str) -> None:
     """Rescore every entry from its predictions; exit 1 if any score or rendering differs from the board."""
+    from vna_ner.benchmark.leaderboard import check
     from vna_ner.errors import InputError
-    from vna_ner.leaderboard import check
 
     problems = check(Path(board), Path(readme), data_dir=Path(data_dir) if data_dir else None)
     if problems:
@@ -350,7 +350,7 @@ def leaderboard_check(data_dir: str | None, board: str, readme: str) -> None:
 @_reports_input_errors
 def leaderboard_render(board: str, readme: str) -> None:
     """Rebuild LEADERBOARD.md, the README's leaderboard section and the per-label F1 chart from the board."""
-    from vna_ner.leaderboard import render
+    from vna_ner.benchmark.leaderboard import render
 
     for path in render(Path(board), Path(readme)):
         click.echo(f"wrote {path}")
@@ -372,9 +372,9 @@ def card(export: str, config: str | None, card_path: str, data_dir: str, check: 
 
     The card is also copied to DATA_DIR/README.md, so the splits folder is a Hub-style dataset.
     """
-    from vna_ner.agreement import pass_agreement
-    from vna_ner.card import agreement_block, card_metadata, load_all, render_card, statistics_block
-    from vna_ner.labelstudio import iter_tasks
+    from vna_ner.corpus.agreement import pass_agreement
+    from vna_ner.dataset.card import agreement_block, card_metadata, load_all, render_card, statistics_block
+    from vna_ner.labelstudio.export import iter_tasks
 
     splits = load_all(Path(data_dir))
     blocks = {
@@ -425,9 +425,9 @@ def evaluate_predictions(
     output: str | None,
 ) -> None:
     """Score the PREDICTIONS file against the gold of SPLIT with seqeval and print the tables."""
-    from vna_ner.evaluate import evaluate, format_report, write_report
-    from vna_ner.load import load
-    from vna_ner.predictions import read_predictions
+    from vna_ner.benchmark.evaluate import evaluate, format_report, write_report
+    from vna_ner.benchmark.predictions import read_predictions
+    from vna_ner.dataset.load import load
 
     gold = load(split=split, data_dir=Path(data_dir) if data_dir else None)
     read = read_predictions(Path(predictions), gold, allow_missing=allow_missing)

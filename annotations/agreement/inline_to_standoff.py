@@ -14,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from vna_ner.segment import segment_directory
+from vna_ner.corpus.segment import segment_directory
 
 HERE = Path(__file__).resolve().parent
 MARK = re.compile(r"⟦(.*?)\|([A-Z]+)\|(\d+)⟧", re.S)

@@ -1,7 +1,7 @@
 """Plumbing shared by the baseline scripts: the documents they read, the prediction JSONL they write, timing.
 
 Every baseline predicts the validation and test splits and writes ``eval/predictions/<system>.<split>.jsonl``
-(the format ``vna_ner.predictions`` reads) and ``<system>.<split>.throughput.json`` beside it.
+(the format ``vna_ner.benchmark.predictions`` reads) and ``<system>.<split>.throughput.json`` beside it.
 """
 
 from __future__ import annotations

@@ -9,11 +9,10 @@ for agreement figures through :func:`iter_tasks`.
 
 from __future__ import annotations
 
-import json
 import warnings
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -23,8 +22,7 @@ import numpy as np
 
 from vna_ner.documents import Document, Provenance, Relation, Span
 from vna_ner.errors import InputError, Problem
-from vna_ner.files import write_text_atomically
-from vna_ner.schema import Schema
+from vna_ner.labelstudio.schema import Schema
 
 OffsetPolicy = Literal["convert", "refuse"]
 
@@ -381,48 +379,3 @@ def iter_documents(path: Path, schema: Schema, *, offsets: OffsetPolicy = "conve
 def read_documents(path: Path, schema: Schema, *, offsets: OffsetPolicy = "convert") -> list[Document]:
     """All documents of an export, validated; see :func:`iter_documents`."""
     return list(iter_documents(path, schema, offsets=offsets))
-
-
-def annotation_result(
-    entities: Iterable[Span], relations: Iterable[Relation], schema: Schema
-) -> list[dict[str, Any]]:
-    """Label Studio ``result`` regions for spans (region id = span id) and their relations."""
-    result: list[dict[str, Any]] = [
-        {
-            "id": span.id,
-            "from_name": schema.from_name,
-            "to_name": schema.to_name,
-            "type": "labels",
-            "value": {"start": span.start, "end": span.end, "text": span.text, "labels": [span.label]},
-        }
-        for span in entities
-    ]
-    result += [
-        {
-            "type": "relation",
-            "from_id": relation.head,
-            "to_id": relation.tail,
-            "direction": "right",
-            "labels": [relation.label],
-        }
-        for relation in relations
-    ]
-    return result
-
-
-def document_to_task(
-    document: Document, schema: Schema, *, as_predictions: bool = False, model_version: str = ""
-) -> dict[str, Any]:
-    """One importable Label Studio task holding the document as an annotation or a prediction."""
-    data: dict[str, Any] = {schema.text_key: document.text, "doc_id": document.id}
-    if document.provenance:
-        data["provenance"] = [{"source": p.source, "offset": p.offset} for p in document.provenance]
-    result = annotation_result(document.entities, document.relations, schema)
-    if as_predictions:
-        return {"data": data, "predictions": [{"model_version": model_version, "result": result}]}
-    return {"data": data, "annotations": [{"result": result, "ground_truth": True}]}
-
-
-def write_tasks(tasks: list[dict[str, Any]], path: Path) -> None:
-    """Write tasks as pretty, key-sorted JSON, atomically."""
-    write_text_atomically(Path(path), json.dumps(tasks, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

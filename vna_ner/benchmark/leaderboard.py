@@ -1,4 +1,4 @@
-"""The benchmark's leaderboard: systems scored by :mod:`vna_ner.evaluate`, kept in ``eval/leaderboard.json``.
+"""The benchmark's leaderboard: systems scored by :mod:`vna_ner.benchmark.evaluate`, kept in JSON.
 
 The JSON is the single source: ``eval/LEADERBOARD.md``, the table between the README's leaderboard markers and
 the per-label F1 chart are rendered from it, and :func:`check` rescores every entry from its committed
@@ -100,9 +100,9 @@ def scores_of(report: dict[str, Any], *, relations_predicted: bool = True) -> di
 
 def score(predictions: Path, split: str, *, coarse: bool, data_dir: Path | None = None) -> dict[str, Any]:
     """Score a prediction file against the gold of ``split`` with the leaderboard's bootstrap settings."""
-    from vna_ner.evaluate import evaluate
-    from vna_ner.load import load
-    from vna_ner.predictions import read_predictions
+    from vna_ner.benchmark.evaluate import evaluate
+    from vna_ner.benchmark.predictions import read_predictions
+    from vna_ner.dataset.load import load
 
     gold = load(split=split, data_dir=data_dir)
     predicted = read_predictions(predictions, gold)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from datasets import Dataset, DatasetDict
 
+from vna_ner.dataset.features import CONFIGS, SPLITS
 from vna_ner.documents import Document, Provenance, Relation, Span
-from vna_ner.features import CONFIGS, SPLITS
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # the vna_ner package folder
 
 
 def splits_dir() -> Path:

@@ -1,6 +1,6 @@
 """The dataset's schema, declared once as ``datasets.Features`` for each configuration.
 
-Label names come from the project :class:`~vna_ner.schema.Schema`; Arrow types, the card's
+Label names come from the project :class:`~vna_ner.labelstudio.schema.Schema`; Arrow types, the card's
 ``dataset_info`` and the loaders all derive from these declarations.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datasets import ClassLabel, Features, List, Value
 
-from vna_ner.schema import Schema
+from vna_ner.labelstudio.schema import Schema
 
 CONFIGS = ("documents", "sentences")
 SPLITS = ("train", "validation", "test")

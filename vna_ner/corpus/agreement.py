@@ -4,7 +4,7 @@ Entities agree when start, end and label are identical (exact match); relations 
 both argument spans (offsets and labels) and the relation label are identical. F1 is symmetric,
 so which annotation is called the reference does not change it.
 
-In an export, the gold of a task is chosen by :func:`~vna_ner.labelstudio.choose_gold`; its other
+In an export, the gold of a task is chosen by :func:`~vna_ner.labelstudio.export.choose_gold`; its other
 non-cancelled annotations are the independent passes, in annotation-id (import) order.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vna_ner.documents import Relation, Span
-from vna_ner.labelstudio import Annotation, Task, choose_gold
+from vna_ner.labelstudio.export import Annotation, Task, choose_gold
 
 Key = tuple
 

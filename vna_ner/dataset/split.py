@@ -34,8 +34,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from vna_ner.dataset.features import SPLITS
 from vna_ner.documents import Document
-from vna_ner.features import SPLITS
 
 RATIOS = (0.6, 0.2, 0.2)
 TRIES = 500

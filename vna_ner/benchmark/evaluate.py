@@ -41,8 +41,8 @@ from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 from tabulate import tabulate
 
+from vna_ner.benchmark.predictions import GoldTokens, Predictions, RelationKey, TokenSpan, project
 from vna_ner.files import write_text_atomically
-from vna_ner.predictions import GoldTokens, Predictions, RelationKey, TokenSpan, project
 
 COARSE = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "EVENT": "MISC", "MISC": "MISC"}
 MODES: dict[str, dict[str, Any]] = {"default": {}, "strict": {"mode": "strict", "scheme": IOB2}}

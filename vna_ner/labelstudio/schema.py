@@ -16,7 +16,7 @@ from label_studio_sdk.label_interface.control_tags import LabelsTag
 
 ANY = "*"
 CONFIG_NAME = "labeling_config.xml"
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # the vna_ner package folder
 
 
 class SchemaError(ValueError):

@@ -1,7 +1,7 @@
 """Build the Arrow splits from a Label Studio export: validate, tokenize, tag, split, write.
 
 Two streaming passes over the export keep memory small: the first validates every task and keeps
-only what splitting needs (:class:`~vna_ner.split.CorpusSummary`, packed columns), the second
+only what splitting needs (:class:`~vna_ner.dataset.split.CorpusSummary`, packed columns), the second
 tokenizes each document and appends it to its split's Arrow file, in small batches, while the
 manifest's entries go to temporary files. Everything is written to a temporary
 folder that replaces ``out`` only on success, so a failed build leaves nothing half-written.
@@ -27,14 +27,14 @@ from datasets import Features
 from datasets.arrow_writer import ArrowWriter
 from tqdm.auto import tqdm
 
-from vna_ner.align import MisalignmentError, iob2_to_spans, spans_to_iob2, tokenize
+from vna_ner.dataset.align import MisalignmentError, iob2_to_spans, spans_to_iob2, tokenize
+from vna_ner.dataset.features import CONFIGS, SPLITS, features_for
+from vna_ner.dataset.split import CorpusSummary, KeptSplits, assign_splits
+from vna_ner.dataset.stats import Tally
 from vna_ner.documents import Document
 from vna_ner.errors import InputError, Problem
-from vna_ner.features import CONFIGS, SPLITS, features_for
-from vna_ner.labelstudio import OffsetPolicy, iter_documents
-from vna_ner.schema import Schema
-from vna_ner.split import CorpusSummary, KeptSplits, assign_splits
-from vna_ner.stats import Tally
+from vna_ner.labelstudio.export import OffsetPolicy, iter_documents
+from vna_ner.labelstudio.schema import Schema
 
 MANIFEST = "manifest.json"
 WRITER_BATCH = 100  # rows held per Arrow writer before a record batch is written
@@ -148,10 +148,10 @@ def build(
 ) -> dict[str, dict[str, Any]]:
     """Build ``out/<config>/<split>.arrow`` and ``out/manifest.json`` from ``export``; return the statistics.
 
-    The statistics are those of :func:`~vna_ner.stats.split_statistics`, counted while writing.
+    The statistics are those of :func:`~vna_ner.dataset.stats.split_statistics`, counted while writing.
 
     Documents in ``keep`` (e.g. :func:`previous_splits` of the last build) stay in their split; the
-    others are assigned by :func:`~vna_ner.split.assign_splits`. Scratch files (sentence digests,
+    others are assigned by :func:`~vna_ner.dataset.split.assign_splits`. Scratch files (sentence digests,
     manifest entries) live in the staging folder next to ``out``, not in the system's temporary folder.
     """
     out = Path(out)

@@ -20,10 +20,10 @@ from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCardData
 from tabulate import tabulate
 
+from vna_ner.dataset.features import CONFIGS, SPLITS
+from vna_ner.dataset.load import load
+from vna_ner.dataset.stats import format_statistics, split_statistics
 from vna_ner.errors import InputError, Problem
-from vna_ner.features import CONFIGS, SPLITS
-from vna_ner.load import load
-from vna_ner.stats import format_statistics, split_statistics
 
 _BLOCK = re.compile(
     r"(<!-- generated:(?P<name>[a-z_]+):start -->\n)(?:.*?\n)??(<!-- generated:(?P=name):end -->)", re.S
@@ -85,7 +85,7 @@ def statistics_block(splits: dict[str, DatasetDict]) -> str:
 
 
 def agreement_block(figures: dict[str, dict]) -> str:
-    """Agreement of the annotation passes (see :func:`vna_ner.agreement.pass_agreement`) as Markdown."""
+    """Agreement of the annotation passes (:func:`vna_ner.corpus.agreement.pass_agreement`) as Markdown."""
     comparisons = list(figures)
     labels = sorted({label for c in figures.values() for label in c["entities"]} - {"micro"})
     relations = sorted({label for c in figures.values() for label in c["relations"]} - {"micro"})

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from vna_ner.documents import Document
 from vna_ner.errors import InputError, Problem
-from vna_ner.schema import Schema
+from vna_ner.labelstudio.schema import Schema
 
 
 @dataclass(frozen=True, order=True)

@@ -27,11 +27,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Dataset, List, Value
 
-from vna_ner.align import iob2_to_spans
+from vna_ner.dataset.align import iob2_to_spans
+from vna_ner.dataset.features import SPLITS
+from vna_ner.dataset.load import documents_of
 from vna_ner.documents import Document, Relation, Span
 from vna_ner.errors import InputError, Problem
-from vna_ner.features import SPLITS
-from vna_ner.load import documents_of
 
 CONLL_SUFFIXES = (".conll", ".txt", ".tsv")
 _SHOWN = 5

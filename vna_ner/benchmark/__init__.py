@@ -1,0 +1,1 @@
+"""The benchmark: reading predictions, scoring with seqeval, the leaderboard."""

@@ -1,0 +1,1 @@
+"""Tools that author this corpus: segmentation, stand-off files, consistency checks, agreement."""

@@ -1,0 +1,1 @@
+"""The dataset: alignment, splits and their Arrow files, features, loading, card and statistics."""

@@ -413,6 +413,12 @@ def card(export: str, config: str | None, card_path: str, data_dir: str, check: 
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap resampling.")
 @click.option("--output", type=click.Path(dir_okay=False), help="Also write the report as JSON here.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False),
+    help="Also write an HTML page of every document, gold and predicted spans side by side, errors marked.",
+)
 @_reports_input_errors
 def evaluate_predictions(
     predictions: str,
@@ -423,16 +429,44 @@ def evaluate_predictions(
     bootstrap: int,
     seed: int,
     output: str | None,
+    html_path: str | None,
 ) -> None:
-    """Score the PREDICTIONS file against the gold of SPLIT with seqeval and print the tables."""
-    from vna_ner.benchmark.evaluate import evaluate, format_report, write_report
+    """Score the PREDICTIONS file against the gold of SPLIT with seqeval and print the tables.
+
+    The SemEval-2013 error analysis (error classes, schemas by nervaluate, type confusion) follows, for
+    strict-mode chunks; the JSON report holds it for both modes.
+    """
+    from vna_ner.benchmark.document_spans import error_analyses
+    from vna_ner.benchmark.error_analysis import format_error_analysis
+    from vna_ner.benchmark.evaluate import MODE_TITLES, evaluate, format_report, write_report
     from vna_ner.benchmark.predictions import read_predictions
     from vna_ner.dataset.load import load
 
     gold = load(split=split, data_dir=Path(data_dir) if data_dir else None)
     read = read_predictions(Path(predictions), gold, allow_missing=allow_missing)
     report = evaluate(gold, read, coarse=coarse, bootstrap=bootstrap, seed=seed)
+    analyses = error_analyses(gold, read, coarse=coarse)
     click.echo(format_report(report))
+    click.echo("\n" + format_error_analysis(analyses["strict"][1], f"Entities, {MODE_TITLES['strict']}"))
     if output:
-        write_report(report, Path(output))
+        extra = {"error_analysis": {mode: analysis.to_dict() for mode, (_, analysis) in analyses.items()}}
+        write_report(report, Path(output), extra)
         click.echo(f"\nreport written to {output}")
+    if html_path:
+        from vna_ner.benchmark.html_report import LabelScores, render_html
+
+        table = report.entities["strict"]
+        scores = [LabelScores(label, r.p, r.r, r.f1, r.support) for label, r in table.per_label.items()]
+        scores.append(LabelScores("micro", table.micro.p, table.micro.r, table.micro.f1, table.micro.support))
+        documents, analysis = analyses["strict"]
+        page = render_html(
+            documents,
+            analysis,
+            scores,
+            title=f"{Path(predictions).name} on {split}",
+            summary=f"{report.documents} documents, {report.tokens} tokens, {report.view} view; "
+            f"seqeval chunks in {MODE_TITLES['strict']}, one sequence per gold sentence.",
+        )
+        write_text_atomically(Path(html_path), page)
+        click.echo(f"HTML report written to {html_path}")
+

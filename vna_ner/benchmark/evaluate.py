@@ -414,6 +414,7 @@ def _format_table(title: str, table: ScoreTable, report: Report) -> str:
     return f"{title}\n{text}"
 
 
-def write_report(report: Report, path: Path) -> None:
-    """Write the report as JSON to ``path`` atomically: a complete file or none."""
-    write_text_atomically(Path(path), json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n")
+def write_report(report: Report, path: Path, extra: dict[str, Any] | None = None) -> None:
+    """Write the report, and ``extra`` sections after it, as JSON to ``path`` atomically."""
+    data = {**report.to_dict(), **(extra or {})}
+    write_text_atomically(Path(path), json.dumps(data, indent=2, allow_nan=False) + "\n")

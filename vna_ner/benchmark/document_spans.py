@@ -1,0 +1,115 @@
+"""Per-document gold and predicted entity spans, in characters, as `vna-ner eval` chunks them; and the
+per-document TP/FP/FN they give, for paired comparisons.
+
+ADAPTER, to be replaced by the scoring module's one seqeval chunker (issue #14): until evaluate.py offers
+per-document chunks, this module chunks one tag sequence per gold sentence with seqeval's own entity
+extraction (default mode: ``get_entities``; strict mode: ``Entities(..., IOB2)``), after mapping labels
+to the coarse view when asked, as evaluate.py does. Tests check its counts against evaluate's.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from datasets import Dataset
+from seqeval.metrics.sequence_labeling import get_entities
+from seqeval.scheme import IOB2, Entities
+
+from vna_ner.benchmark.error_analysis import ErrorAnalysis, Mention, analyse
+from vna_ner.benchmark.evaluate import COARSE, MODES
+from vna_ner.benchmark.predictions import Predictions
+
+
+@dataclass(frozen=True)
+class DocumentSpans:
+    """One document's text, its sentences and its gold and predicted spans, in characters, sorted."""
+
+    id: str
+    text: str
+    sentences: tuple[tuple[int, int], ...]
+    gold: tuple[Mention, ...]
+    predicted: tuple[Mention, ...]
+
+    def counts(self) -> tuple[int, int, int]:
+        """TP, FP and FN: spans equal in label and boundaries count as true positives."""
+        tp = len(set(self.gold) & set(self.predicted))
+        return tp, len(self.predicted) - tp, len(self.gold) - tp
+
+
+def entity_labels(gold: Dataset, *, coarse: bool = False) -> tuple[str, ...]:
+    """The labels of the full or coarse view, in the dataset's order."""
+    labels = tuple(gold.features["entities"].feature["label"].names)
+    return tuple(dict.fromkeys(COARSE.values())) if coarse else labels
+
+
+def document_spans(
+    gold: Dataset, predictions: Predictions, *, mode: str = "strict", coarse: bool = False
+) -> list[DocumentSpans]:
+    """Gold and predicted chunks of every document of ``gold`` in ``mode`` ("strict" or "default")."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}: {', '.join(MODES)}")
+    names = gold.features["ner_tags"].feature.names
+    columns = gold.select_columns(["id", "text", "token_offsets", "ner_tags", "sentence_starts"])
+    documents = []
+    for index, row in enumerate(columns):
+        offsets = [(t["start"], t["end"]) for t in row["token_offsets"]]
+        edges = [*row["sentence_starts"], len(offsets)]
+        if edges[0] != 0:
+            edges.insert(0, 0)
+        sentences = list(itertools.pairwise(edges))
+        true = [_view(names[t], coarse) for t in row["ner_tags"]]
+        pred = [_view(t, coarse) for t in predictions.document_tags(index)]
+        documents.append(
+            DocumentSpans(
+                id=row["id"],
+                text=row["text"],
+                sentences=tuple((offsets[a][0], offsets[b - 1][1]) for a, b in sentences if b > a),
+                gold=_chunks(true, sentences, offsets, mode),
+                predicted=_chunks(pred, sentences, offsets, mode),
+            )
+        )
+    return documents
+
+
+def document_counts(documents: list[DocumentSpans]) -> np.ndarray:
+    """TP, FP and FN per document (documents x 3)."""
+    return np.array([d.counts() for d in documents], dtype=np.int64).reshape(-1, 3)
+
+
+def error_analyses(
+    gold: Dataset, predictions: Predictions, *, coarse: bool = False
+) -> dict[str, tuple[list[DocumentSpans], ErrorAnalysis]]:
+    """Per entity mode, the documents' spans and their error analysis."""
+    found = {}
+    for mode in MODES:
+        documents = document_spans(gold, predictions, mode=mode, coarse=coarse)
+        labels = entity_labels(gold, coarse=coarse)
+        found[mode] = documents, analyse([(d.gold, d.predicted) for d in documents], labels)
+    return found
+
+
+def _view(tag: str, coarse: bool) -> str:
+    if not coarse or tag == "O":
+        return tag
+    prefix, _, label = tag.partition("-")
+    return f"{prefix}-{COARSE[label]}" if label in COARSE else "O"
+
+
+def _chunks(
+    tags: list[str], sentences: list[tuple[int, int]], offsets: list[tuple[int, int]], mode: str
+) -> tuple[Mention, ...]:
+    """seqeval's chunks of each sentence of ``tags``, as character spans."""
+    spans = []
+    for first, end in sentences:
+        sentence = tags[first:end]
+        if mode == "strict":
+            found = [(e.tag, e.start, e.end) for e in Entities([sentence], IOB2, suffix=False).entities[0]]
+        else:
+            found = [(label, start, last + 1) for label, start, last in get_entities(sentence)]
+        spans += [
+            Mention(label, offsets[first + start][0], offsets[first + stop - 1][1])
+            for label, start, stop in found
+        ]
+    return tuple(sorted(spans, key=lambda s: (s.start, s.end, s.label)))

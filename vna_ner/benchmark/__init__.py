@@ -1,1 +1,2 @@
-"""The benchmark: reading predictions, scoring with seqeval, the leaderboard."""
+"""The benchmark: reading predictions, scoring with seqeval, error analysis, comparing systems, reports,
+the leaderboard."""

@@ -1,6 +1,7 @@
 """Paired significance tests of the difference in micro F1 between two systems on the same documents.
 
-Input: TP, FP and FN per document for each system (documents x 3, same documents in the same order).
+Input: TP, FP and FN per document for each system (documents x 3, same documents in the same order); for
+prediction files, the per-document counts of `vna-ner eval`'s own report, so both score the same chunks.
 Micro F1 = 2 TP / (2 TP + FP + FN) over the summed counts, 0 when there is nothing to count;
 ΔF1 = F1(A) − F1(B).
 
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 from datasets import Dataset
 
-from vna_ner.benchmark.document_spans import document_counts, document_spans
+from vna_ner.benchmark.evaluate import Report, evaluate
 from vna_ner.benchmark.predictions import Predictions
 from vna_ner.files import write_text_atomically
 
@@ -110,9 +111,18 @@ def compare_predictions(
     permutations: int = 10000,
     seed: int = 0,
 ) -> Comparison:
-    """Compare two systems' predictions for the split ``gold`` on the chunks `vna-ner eval` scores."""
-    a_counts, b_counts = (document_counts(document_spans(gold, p, mode=mode, coarse=coarse)) for p in (a, b))
+    """Compare two systems' predictions for the split ``gold`` on the per-document counts `vna-ner eval`
+    scores (``Report.counts``) in entity ``mode``."""
+    a_counts, b_counts = (
+        document_counts(evaluate(gold, p, coarse=coarse, bootstrap=0), mode) for p in (a, b)
+    )
     return compare_counts(a_counts, b_counts, resamples=resamples, permutations=permutations, seed=seed)
+
+
+def document_counts(report: Report, mode: str) -> np.ndarray:
+    """TP, FP and FN per document (documents x 3) of a report's entity ``mode``."""
+    tp, predicted, gold = report.counts[mode].sum(axis=1).T
+    return np.stack([tp, predicted - tp, gold - tp], axis=1)
 
 
 def _bootstrap_deltas(a: np.ndarray, b: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:

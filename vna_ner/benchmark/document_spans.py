@@ -1,5 +1,5 @@
-"""Per-document gold and predicted entity spans, in characters, as `vna-ner eval` chunks them; and the
-per-document TP/FP/FN they give, for paired comparisons.
+"""Per-document gold and predicted entity spans, in characters, as `vna-ner eval` chunks them, for the
+error analysis and the HTML report.
 
 ADAPTER, to be replaced by the scoring module's one seqeval chunker (issue #14): until evaluate.py offers
 per-document chunks, this module chunks one tag sequence per gold sentence with seqeval's own entity
@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-import numpy as np
 from datasets import Dataset
 from seqeval.metrics.sequence_labeling import get_entities
 from seqeval.scheme import IOB2, Entities
@@ -31,11 +30,6 @@ class DocumentSpans:
     sentences: tuple[tuple[int, int], ...]
     gold: tuple[Mention, ...]
     predicted: tuple[Mention, ...]
-
-    def counts(self) -> tuple[int, int, int]:
-        """TP, FP and FN: spans equal in label and boundaries count as true positives."""
-        tp = len(set(self.gold) & set(self.predicted))
-        return tp, len(self.predicted) - tp, len(self.gold) - tp
 
 
 def entity_labels(gold: Dataset, *, coarse: bool = False) -> tuple[str, ...]:
@@ -71,11 +65,6 @@ def document_spans(
             )
         )
     return documents
-
-
-def document_counts(documents: list[DocumentSpans]) -> np.ndarray:
-    """TP, FP and FN per document (documents x 3)."""
-    return np.array([d.counts() for d in documents], dtype=np.int64).reshape(-1, 3)
 
 
 def error_analyses(

@@ -97,11 +97,12 @@ def test_manifest_lists_every_document_once_with_its_content_hash(rebuilt, gold_
 def test_a_bad_export_fails_the_build_and_leaves_the_old_splits_untouched(tmp_path):
     out = tmp_path / "splits"
     out.mkdir()
-    (out / "keep.txt").write_text("previous build")
+    (out / "manifest.json").write_text('{"export_sha256": "0", "splits": {}}')  # an earlier build's
     bad = write_export(tmp_path / "bad.json", [task(1, "Hanoi et Cuba", [region("r", 0, 5, "Hanio", "LOC")])])
     with pytest.raises(InputError, match=r"region r: value\.text 'Hanio' differs"):
         build(bad, SCHEMA, out, progress=False)
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert [p.name for p in out.iterdir()] == ["manifest.json"]
+    assert (out / "manifest.json").read_text() == '{"export_sha256": "0", "splits": {}}'
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

@@ -1,7 +1,7 @@
 """The ``vna-ner`` command: parses arguments and calls the library, nothing more.
 
 Exit codes: 0 success; 1 invalid input (every problem is listed on stderr, nothing is written);
-2 usage error (click's own).
+2 usage error (click's own). Errors are turned into messages in one place, :class:`_Commands`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +17,8 @@ import click
 
 from vna_ner.dataset.features import SPLITS
 from vna_ner.dataset.split import SplitError
-from vna_ner.errors import InputError
-from vna_ner.files import write_text_atomically
+from vna_ner.errors import InputError, OutputError
+from vna_ner.files import check_output, write_text_atomically
 from vna_ner.labelstudio.schema import Schema, SchemaError, default_config, load_schema
 
 EXIT_INVALID = 1
@@ -28,18 +26,44 @@ _EXPORT = "annotations/gold.json"
 _EXCEPTIONS = "annotations/consistency_exceptions.json"
 
 
-def _reports_input_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn :class:`InputError` and schema errors into a message on stderr and exit code 1."""
+_REPORTED = (InputError, OutputError, SchemaError, SplitError, FileNotFoundError)
+_DEBUG = "VNA_NER_DEBUG"
+_EPILOG = (
+    "Exit codes: 0 success, 1 invalid input or an output that cannot be written (one message per problem "
+    f"on stderr, nothing written), 2 usage error. {_DEBUG}=1 shows the traceback of an unexpected error."
+)
 
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+
+class _Commands(click.Group):
+    """The command groups: every error a command raises ends as ``error: ...`` on stderr and exit code 1.
+
+    Input and output errors are the user's to fix; any other exception is a failure of vna-ner, reported
+    in one line as a bug (with ``VNA_NER_DEBUG=1``, re-raised for its traceback). Usage errors keep
+    click's exit code 2.
+    """
+
+    group_class = type  # subgroups (``leaderboard``) are _Commands too, so they name their subcommand
+
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return command(*args, **kwargs)
-        except (InputError, SchemaError, SplitError, FileNotFoundError) as error:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except _REPORTED as error:
             click.echo(f"error: {error}", err=True)
-            sys.exit(EXIT_INVALID)
-
-    return wrapper
+            ctx.exit(EXIT_INVALID)
+        except Exception as error:
+            if os.environ.get(_DEBUG) == "1":
+                raise
+            command = " ".join(filter(None, [ctx.command_path, ctx.invoked_subcommand]))
+            what = " ".join(str(error).split())
+            what = f"{what[:300]}…" if len(what) > 300 else what
+            click.echo(
+                f"error: {command} failed: {type(error).__name__}{': ' if what else ''}{what}. "
+                f"If the input is valid, this is a bug in vna-ner: please report it ({_DEBUG}=1 traces it).",
+                err=True,
+            )
+            ctx.exit(EXIT_INVALID)
 
 
 def _schema(config: str | None) -> Schema:
@@ -68,7 +92,7 @@ offsets_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vna-ner")
 def main() -> None:
     """vna-ner: the VNA French NER and relation dataset, its tools and its benchmark."""
@@ -79,7 +103,6 @@ def main() -> None:
 @export_argument
 @config_option
 @offsets_option
-@_reports_input_errors
 def validate(export: str, config: str | None, offsets: str) -> None:
     """Check a Label Studio JSON EXPORT against the config; list every problem found."""
     from vna_ner.labelstudio.export import iter_tasks
@@ -97,7 +120,8 @@ def validate(export: str, config: str | None, offsets: str) -> None:
     default="splits",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Folder to write <config>/<split>.arrow and manifest.json into.",
+    help="Folder to write <config>/<split>.arrow and manifest.json into: an empty or new folder, or an "
+    "earlier build (replaced); any other folder is refused.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option(
@@ -105,7 +129,6 @@ def validate(export: str, config: str | None, offsets: str) -> None:
     is_flag=True,
     help="Assign every document afresh, ignoring the splits of the previous build in --out.",
 )
-@_reports_input_errors
 def build(export: str, config: str | None, offsets: str, out: str, quiet: bool, reassign: bool) -> None:
     """Build the Arrow splits from EXPORT and print the summary table.
 
@@ -115,8 +138,11 @@ def build(export: str, config: str | None, offsets: str, out: str, quiet: bool, 
 
     from vna_ner.dataset.build import build as build_splits
     from vna_ner.dataset.build import previous_splits
+    from vna_ner.dataset.build_folder import check_out
     from vna_ner.dataset.stats import format_statistics
 
+    config_path = Path(config) if config else default_config()
+    check_out(Path(out), [Path(export), config_path, config_path.parent / "relation_arguments.json"])
     # Arrow's default allocator (mimalloc) keeps freed memory for reuse; in this long batch job that
     # raised the peak by about 10 MB and made it depend on allocation order (benchmarks/README.md).
     # A pool chosen with ARROW_DEFAULT_MEMORY_POOL is left alone; the previous pool comes back after.
@@ -145,7 +171,6 @@ def build(export: str, config: str | None, offsets: str, out: str, quiet: bool, 
     type=click.Choice(["simple", "github", "json"]),
     help="Table style, or JSON.",
 )
-@_reports_input_errors
 def stats(data_dir: str | None, fmt: str) -> None:
     """Load the dataset and print documents, sentences, tokens, entities and relations per split."""
     from vna_ner.dataset.load import load
@@ -170,7 +195,6 @@ def stats(data_dir: str | None, fmt: str) -> None:
 )
 @click.option("--model-version", default="", help="model_version recorded with the predictions.")
 @config_option
-@_reports_input_errors
 def to_labelstudio(
     output: str,
     split: str | None,
@@ -183,6 +207,7 @@ def to_labelstudio(
     from vna_ner.dataset.load import documents_of, load
     from vna_ner.labelstudio.tasks import document_to_task, write_tasks
 
+    check_output(Path(output))
     schema = _schema(config)
     folder = Path(data_dir) if data_dir else None
     if predictions:
@@ -211,7 +236,6 @@ def to_labelstudio(
     type=click.Path(exists=True, dir_okay=False),
     help=f"Accepted findings (JSON, each with a reason) [default for the gold: {_EXCEPTIONS}].",
 )
-@_reports_input_errors
 def check(export: str, config: str | None, exceptions: str | None) -> None:
     """List inconsistencies in the gold of EXPORT; exit 1 if any is not accepted."""
     from vna_ner.corpus.consistency import check_consistency, read_exceptions
@@ -233,12 +257,13 @@ def check(export: str, config: str | None, exceptions: str | None) -> None:
 @export_argument
 @config_option
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the figures as JSON here.")
-@_reports_input_errors
 def agreement(export: str, config: str | None, output: str | None) -> None:
     """Agreement between the independent passes of EXPORT, and of each pass with the gold."""
     from vna_ner.corpus.agreement import pass_agreement
     from vna_ner.labelstudio.export import iter_tasks
 
+    if output:
+        check_output(Path(output))
     figures = pass_agreement(iter_tasks(Path(export), _schema(config)))
     for name, comparison in figures.items():
         click.echo(f"{name} ({comparison['documents']} documents)")
@@ -268,6 +293,12 @@ readme_option = click.option(
 )
 
 
+def _check_board_outputs(board: str, readme: str) -> None:
+    """Refuse, before any work, a board or README that cannot be written (the rest goes beside the board)."""
+    for path in (board, readme):
+        check_output(Path(path))
+
+
 @main.group()
 def leaderboard() -> None:
     """The benchmark leaderboard: add a system's predictions, check the board, render it."""
@@ -290,7 +321,6 @@ def leaderboard() -> None:
 @data_dir_option
 @board_option
 @readme_option
-@_reports_input_errors
 def leaderboard_add(
     name: str,
     predictions: str,
@@ -309,6 +339,8 @@ def leaderboard_add(
     import datetime
 
     from vna_ner.benchmark.leaderboard import Submission, add, render
+
+    _check_board_outputs(board, readme)
 
     submission = Submission(
         name=name,
@@ -332,7 +364,6 @@ def leaderboard_add(
 @data_dir_option
 @board_option
 @readme_option
-@_reports_input_errors
 def leaderboard_check(data_dir: str | None, board: str, readme: str) -> None:
     """Rescore every entry from its predictions; exit 1 if any score or rendering differs from the board."""
     from vna_ner.benchmark.leaderboard import check
@@ -347,11 +378,11 @@ def leaderboard_check(data_dir: str | None, board: str, readme: str) -> None:
 @leaderboard.command("render")
 @board_option
 @readme_option
-@_reports_input_errors
 def leaderboard_render(board: str, readme: str) -> None:
     """Rebuild LEADERBOARD.md, the README's leaderboard section and the per-label F1 chart from the board."""
     from vna_ner.benchmark.leaderboard import render
 
+    _check_board_outputs(board, readme)
     for path in render(Path(board), Path(readme)):
         click.echo(f"wrote {path}")
 
@@ -366,7 +397,6 @@ def leaderboard_render(board: str, readme: str) -> None:
     "--data-dir", default="splits", show_default=True, type=click.Path(file_okay=False, exists=True)
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the card is not what the data gives.")
-@_reports_input_errors
 def card(export: str, config: str | None, card_path: str, data_dir: str, check: bool) -> None:
     """Regenerate the dataset card's YAML and statistics from the built splits and the gold EXPORT.
 
@@ -376,13 +406,16 @@ def card(export: str, config: str | None, card_path: str, data_dir: str, check: 
     from vna_ner.dataset.card import agreement_block, card_metadata, load_all, render_card, statistics_block
     from vna_ner.labelstudio.export import iter_tasks
 
+    targets = [Path(card_path), Path(data_dir) / "README.md"]
+    if not check:
+        for target in targets:
+            check_output(target)
     splits = load_all(Path(data_dir))
     blocks = {
         "statistics": lambda: statistics_block(splits),
         "agreement": lambda: agreement_block(pass_agreement(iter_tasks(Path(export), _schema(config)))),
     }
     rendered = render_card(Path(card_path).read_text("utf-8"), blocks, card_metadata(splits))
-    targets = [Path(card_path), Path(data_dir) / "README.md"]
     if check:
         stale = [str(t) for t in targets if not t.exists() or t.read_text("utf-8") != rendered]
         if stale:
@@ -419,7 +452,6 @@ def card(export: str, config: str | None, card_path: str, data_dir: str, check: 
     type=click.Path(dir_okay=False),
     help="Also write an HTML page of every document, gold and predicted spans side by side, errors marked.",
 )
-@_reports_input_errors
 def evaluate_predictions(
     predictions: str,
     split: str,
@@ -442,6 +474,8 @@ def evaluate_predictions(
     from vna_ner.benchmark.predictions import read_predictions
     from vna_ner.dataset.load import load
 
+    for path in filter(None, (output, html_path)):
+        check_output(Path(path))
     gold = load(split=split, data_dir=Path(data_dir) if data_dir else None)
     read = read_predictions(Path(predictions), gold, allow_missing=allow_missing)
     report = evaluate(gold, read, coarse=coarse, bootstrap=bootstrap, seed=seed)
@@ -497,7 +531,6 @@ def evaluate_predictions(
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of both tests' draws.")
 @click.option("--output", type=click.Path(dir_okay=False), help="Also write the comparison as JSON here.")
-@_reports_input_errors
 def compare(
     system_a: str,
     system_b: str,
@@ -520,6 +553,8 @@ def compare(
     from vna_ner.benchmark.predictions import read_predictions
     from vna_ner.dataset.load import load
 
+    if output:
+        check_output(Path(output))
     gold = load(split=split, data_dir=Path(data_dir) if data_dir else None)
     a, b = (read_predictions(Path(p), gold, allow_missing=allow_missing) for p in (system_a, system_b))
     comparison = compare_predictions(

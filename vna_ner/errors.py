@@ -27,3 +27,7 @@ class InputError(ValueError):
         more = len(self.problems) - 50
         tail = f"\n  … and {more} more" if more > 0 else ""
         super().__init__(f"{len(self.problems)} problem(s):\n{shown}{tail}")
+
+
+class OutputError(OSError):
+    """An output path vna-ner cannot or will not write; the message is one line a user can act on."""

@@ -17,7 +17,7 @@ from typing import Any
 from tabulate import tabulate
 
 from vna_ner.errors import InputError, Problem
-from vna_ner.files import write_text_atomically
+from vna_ner.files import atomic_file, write_text_atomically
 
 BOARD = Path("eval/leaderboard.json")
 README = Path("README.md")
@@ -122,7 +122,6 @@ def read_board(path: Path) -> dict[str, Any]:
 
 def write_board(path: Path, board: dict[str, Any]) -> None:
     """Write the board as stable, diff-friendly JSON."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomically(path, json.dumps(board, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -416,8 +415,8 @@ def render_chart(board: dict[str, Any], path: Path) -> None:
         axis.set_title(f"Test split, {VIEWS[view]}")
         axis.legend(fontsize="small", loc="upper right")
         axis.grid(axis="y", alpha=0.3)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100, metadata={"Software": None})
+    with atomic_file(path, binary=True) as out:
+        figure.savefig(out, format="png", dpi=100, metadata={"Software": None})
     plt.close(figure)
 
 

@@ -3,8 +3,9 @@
 Two streaming passes over the export keep memory small: the first validates every task and keeps
 only what splitting needs (:class:`~vna_ner.dataset.split.CorpusSummary`, packed columns), the second
 tokenizes each document and appends it to its split's Arrow file, in small batches, while the
-manifest's entries go to temporary files. Everything is written to a temporary
-folder that replaces ``out`` only on success, so a failed build leaves nothing half-written.
+manifest's entries go to temporary files. Everything is written to a staging folder that replaces
+``out`` only on success, so a failed build leaves nothing half-written; which folders ``out`` may be,
+and the swap, are :mod:`vna_ner.dataset.build_folder`'s.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from datasets.arrow_writer import ArrowWriter
 from tqdm.auto import tqdm
 
 from vna_ner.dataset.align import MisalignmentError, iob2_to_spans, spans_to_iob2, tokenize
+from vna_ner.dataset.build_folder import MANIFEST, check_out, staged
 from vna_ner.dataset.features import CONFIGS, SPLITS, features_for
 from vna_ner.dataset.split import CorpusSummary, KeptSplits, assign_splits
 from vna_ner.dataset.stats import Tally
@@ -36,9 +38,7 @@ from vna_ner.errors import InputError, Problem
 from vna_ner.labelstudio.export import OffsetPolicy, iter_documents
 from vna_ner.labelstudio.schema import Schema
 
-MANIFEST = "manifest.json"
 WRITER_BATCH = 100  # rows held per Arrow writer before a record batch is written
-CARD = "README.md"
 
 
 def previous_splits(out: Path) -> KeptSplits:
@@ -154,25 +154,22 @@ def build(
     others are assigned by :func:`~vna_ner.dataset.split.assign_splits`. Scratch files (sentence digests,
     manifest entries) live in the staging folder next to ``out``, not in the system's temporary folder.
     """
-    out = Path(out)
+    out = check_out(out, [export])  # before any work: refused unless empty, absent or an earlier build
     created = next((p for p in reversed([out.parent, *out.parent.parents]) if not p.exists()), None)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    staging.chmod(0o755)
     built = False
     try:
-        with CorpusSummary(schema.entity_labels, scratch=staging) as corpus:
-            for document in _documents(export, schema, offsets, progress, "validating"):
-                corpus.add(document)
-            if not len(corpus):
-                raise InputError([Problem(str(export), "the export holds no task")])
-            assignment = assign_splits(corpus, fixed=keep)
-            ids = corpus.ids
-        statistics = _write(export, schema, offsets, progress, ids, assignment, staging)
-        _replace(staging, out)
+        with staged(out) as folder:
+            with CorpusSummary(schema.entity_labels, scratch=folder.parent) as corpus:  # beside the build
+                for document in _documents(export, schema, offsets, progress, "validating"):
+                    corpus.add(document)
+                if not len(corpus):
+                    raise InputError([Problem(str(export), "the export holds no task")])
+                assignment = assign_splits(corpus, fixed=keep)
+                ids = corpus.ids
+            statistics = _write(export, schema, offsets, progress, ids, assignment, folder)
         built = True
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
         if created is not None and not built:
             shutil.rmtree(created, ignore_errors=True)  # the folders made for ``out`` go with it
     return statistics
@@ -264,21 +261,3 @@ def write_manifest(out: TextIO, export_digest: str, listed: Mapping[str, TextIO]
             written += 1
         out.write("\n    ]" if written else "]")
     out.write("\n  }\n}\n")
-
-
-def _replace(staging: Path, out: Path) -> None:
-    """Move ``staging`` to ``out``, removing an older ``out`` only once the new one is complete.
-
-    The dataset card copied into ``out`` (``README.md``, written by ``vna-ner card``) is carried over.
-    """
-    card = out / CARD
-    if card.exists():
-        shutil.copyfile(card, staging / CARD)
-    if out.exists():
-        old = out.with_name(f".{out.name}-old")
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-        staging.rename(out)
-        shutil.rmtree(old)
-    else:
-        staging.rename(out)

@@ -55,7 +55,7 @@ class _Commands(click.Group):
         except Exception as error:
             if os.environ.get(_DEBUG) == "1":
                 raise
-            command = " ".join(filter(None, [ctx.command_path, ctx.invoked_subcommand]))
+            command = " ".join(["vna-ner", *ctx.command_path.split()[1:], ctx.invoked_subcommand or ""])
             what = " ".join(str(error).split())
             what = f"{what[:300]}…" if len(what) > 300 else what
             click.echo(

@@ -1,0 +1,383 @@
+"""Nothing deleted, nothing half-written: what ``build --out`` may replace, and how every command refuses an
+output it cannot write, in one ``error:`` line, exit code 1, no traceback, nothing written or removed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import vna_ner
+from helpers import CONFIG, REPO, region, task, write_export
+from vna_ner.cli import main
+from vna_ner.dataset.build_folder import MARK, check_out, remove_dead_staging
+
+GOLD = REPO / "annotations" / "gold.json"
+SHIPPED = REPO / "splits"
+
+
+def run(*args: object, env: dict[str, str] | None = None) -> Result:
+    """``vna-ner ARGS``; fails the test if an exception escaped as a traceback instead of a message."""
+    result = CliRunner().invoke(main, [str(a) for a in args], env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    assert "Traceback" not in result.output
+    return result
+
+
+def tree(folder: Path) -> dict[str, object]:
+    """Every path under ``folder`` (hidden ones too) with its content, or its target for a symlink."""
+    snapshot: dict[str, object] = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            snapshot[name] = f"-> {os.readlink(path)}"
+        elif path.is_file():
+            snapshot[name] = path.read_bytes()
+        else:
+            snapshot[name] = "folder"
+    return snapshot
+
+
+def small_export(path: Path, count: int = 6, repeat: int = 1) -> Path:
+    text = "Hanoi et Paris. " * repeat
+    return write_export(path, [task(n, text, [region(f"r{n}", 0, 5, "Hanoi", "LOC")]) for n in range(count)])
+
+
+def build(export: Path, out: Path | str, *more: object) -> Result:
+    return run("build", export, "--config", CONFIG, "--out", out, "--quiet", *more)
+
+
+def refused(result: Result, *phrases: str) -> None:
+    assert result.exit_code == 1, result.output
+    (line,) = result.output.splitlines()
+    assert line.startswith("error: ")
+    for phrase in phrases:
+        assert phrase in line, line
+
+
+@pytest.fixture
+def export(tmp_path_factory) -> Path:
+    return small_export(tmp_path_factory.mktemp("export") / "export.json")
+
+
+@pytest.fixture
+def earlier_build(tmp_path, export) -> Path:
+    out = tmp_path / "splits"
+    assert build(export, out).exit_code == 0
+    (out / "README.md").write_text("the card")
+    return out
+
+
+# --- build --out: what it replaces -----------------------------------------------------------------
+
+
+def test_build_replaces_an_earlier_build_and_keeps_its_card(tmp_path, earlier_build):
+    bigger = small_export(tmp_path / "bigger.json", count=9)
+    result = build(bigger, earlier_build)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((earlier_build / "manifest.json").read_text())
+    assert sum(len(entries) for entries in manifest["splits"].values()) == 9
+    assert (earlier_build / "README.md").read_text() == "the card"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bigger.json", "splits"]  # no staging, no -old
+
+
+def test_build_writes_into_an_empty_or_absent_folder(tmp_path, export):
+    (tmp_path / "empty").mkdir()
+    for out in (tmp_path / "empty", tmp_path / "new" / "deeper"):
+        assert build(export, out).exit_code == 0
+        assert sorted(p.name for p in out.iterdir()) == ["documents", "manifest.json", "sentences"]
+
+
+def test_build_out_over_a_folder_holding_a_users_file_leaves_that_file_in_place(tmp_path, export):
+    folder = tmp_path / "annotations"
+    folder.mkdir()
+    (folder / "GUIDELINES.md").write_text("the guidelines")
+    (folder / "gold.json").write_text("[]")
+    before = tree(tmp_path)
+    refused(build(export, folder), f"refusing to build into {folder}", "GUIDELINES.md, gold.json")
+    assert tree(tmp_path) == before
+
+
+def test_an_earlier_build_that_also_holds_a_users_file_is_refused_and_kept(earlier_build, export):
+    (earlier_build / "notes.txt").write_text("mine")
+    (earlier_build / "documents" / "cache-0a1b.arrow").write_bytes(b"a datasets cache")
+    before = tree(earlier_build.parent)
+    refused(
+        build(export, earlier_build),
+        "it is an earlier build but also holds documents/cache-0a1b.arrow, notes.txt",
+        "move them out first",
+    )
+    assert tree(earlier_build.parent) == before
+
+
+def test_a_folder_whose_manifest_is_not_a_vna_ner_one_is_refused(tmp_path, export):
+    out = tmp_path / "other"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"name": "someone else\'s", "version": 2}')
+    before = tree(tmp_path)
+    refused(build(export, out), "it holds manifest.json and is not an earlier vna-ner build")
+    assert tree(tmp_path) == before
+
+
+def test_a_build_does_not_delete_the_export_it_reads(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    export = small_export(folder / "export.json")
+    before = tree(tmp_path)
+    refused(build(export, folder), f"it holds {export}, an input of the build")
+    assert tree(tmp_path) == before
+
+
+def test_a_build_does_not_delete_its_config(tmp_path, export):
+    # The folder is an earlier build holding nothing else, but the config is named like a build file.
+    out = tmp_path / "splits"
+    assert build(export, out).exit_code == 0
+    config = out / "README.md"
+    config.write_bytes(CONFIG.read_bytes())
+    before = tree(tmp_path)
+    result = run("build", export, "--config", config, "--out", out, "--quiet")
+    refused(result, "an input of the build, which replacing it would delete")
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("where", ["package", "inside", "around"])
+def test_a_build_never_goes_in_or_around_the_installed_package(where, export):
+    package = Path(vna_ner.__file__).resolve().parent
+    out = {"package": package, "inside": package / "splits", "around": package.parent}[where]
+    before = tree(package)
+    refused(build(export, out), "it lies in or around the installed vna_ner package")
+    assert tree(package) == before
+    assert not (package / "splits").exists()
+
+
+def test_the_repositorys_own_splits_stay_buildable_by_default():
+    assert check_out(SHIPPED) == SHIPPED.resolve()  # an earlier build, holding nothing else
+
+
+def test_the_root_and_the_home_folder_are_refused(tmp_path, export, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    refused(build(export, "/"), "refusing to build into /: it is the root folder")
+    refused(build(export, home), "it is your home folder")
+    assert list(home.iterdir()) == []
+
+
+def test_the_current_folder_is_refused_unless_it_is_an_earlier_build(tmp_path, export, monkeypatch):
+    empty = tmp_path / "here"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    refused(build(export, "."), "refusing to build into .", "it is the current folder")
+    assert list(tmp_path.iterdir()) == [empty] and list(empty.iterdir()) == []
+    out = tmp_path / "splits"
+    assert build(export, out).exit_code == 0
+    monkeypatch.chdir(out)
+    assert build(export, ".").exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "splits"]
+    assert sorted(p.name for p in out.iterdir()) == ["documents", "manifest.json", "sentences"]
+
+
+def test_a_symlinked_out_is_followed_and_stays_a_symlink(tmp_path, export):
+    (tmp_path / "real").mkdir()
+    link = tmp_path / "splits"
+    link.symlink_to("real")
+    for _ in range(2):  # the first build fills the empty target, the second replaces it
+        assert build(export, link).exit_code == 0
+        assert link.is_symlink() and os.readlink(link) == "real"
+        assert sorted(p.name for p in (tmp_path / "real").iterdir()) == [
+            "documents",
+            "manifest.json",
+            "sentences",
+        ]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["real", "splits"]
+
+
+def test_a_symlink_to_a_folder_that_is_not_a_build_is_refused_before_any_change(tmp_path, export):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("years of work")
+    (tmp_path / "splits").symlink_to("mine")
+    before = tree(tmp_path)
+    refused(build(export, tmp_path / "splits"), f"(= {tmp_path}/mine)", "thesis.tex")
+    assert tree(tmp_path) == before
+
+
+def test_an_out_under_a_file_is_refused(tmp_path, export):
+    (tmp_path / "afile").write_text("mine")
+    before = tree(tmp_path)
+    refused(build(export, tmp_path / "afile" / "out"), f"{tmp_path}/afile is not a folder")
+    assert tree(tmp_path) == before
+
+
+def test_a_refused_out_is_refused_before_the_export_is_read(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    unreadable = tmp_path / "export.json"
+    unreadable.write_text("this is not JSON")
+    refused(build(unreadable, tmp_path / "mine"), "refusing to build into")
+
+
+# --- staging folders ------------------------------------------------------------------------------
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_staging_folders_of_killed_builds_are_removed_and_others_kept(tmp_path):
+    out = tmp_path / "splits"
+    dead = tmp_path / ".splits-staging-0dead000"
+    (dead / "new" / "documents").mkdir(parents=True)
+    (dead / MARK).write_text(f"{_dead_pid()}\n")
+    running = tmp_path / ".splits-staging-1live000"
+    running.mkdir()
+    (running / MARK).write_text(f"{os.getpid()}\n")
+    unmarked = tmp_path / ".splits-staging-mine"  # not made by vna-ner: no mark
+    unmarked.mkdir()
+    remove_dead_staging(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, unmarked.name]
+
+
+def test_a_build_killed_between_the_two_renames_gets_the_previous_build_back(earlier_build, export):
+    before = tree(earlier_build)
+    staging = earlier_build.with_name(".splits-staging-0dead000")
+    staging.mkdir()
+    (staging / MARK).write_text(f"{_dead_pid()}\n")
+    earlier_build.rename(staging / "old")
+    assert build(export, earlier_build, "--reassign").exit_code == 0
+    assert tree(earlier_build) == before  # the same export builds the same files; the card came back
+    assert sorted(p.name for p in earlier_build.parent.iterdir()) == ["splits"]
+
+
+def test_a_build_killed_mid_way_leaves_the_earlier_build_and_the_next_one_cleans_up(
+    tmp_path, earlier_build, export
+):
+    big = small_export(tmp_path / "big.json", count=3000, repeat=8)
+    before = tree(earlier_build)
+    command = [sys.executable, "-c", "from vna_ner.cli import main; main()", "build", str(big)]
+    process = subprocess.Popen(
+        [*command, "--config", str(CONFIG), "--out", str(earlier_build), "--quiet"],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while not list(tmp_path.glob(".splits-staging-*/new/documents")):  # pass 2 has begun
+            assert process.poll() is None, "the build ended before it could be killed"
+            assert time.monotonic() < deadline, "the build never began writing"
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    (left,) = tmp_path.glob(".splits-staging-*")
+    assert (left / MARK).read_text() == f"{process.pid}\n"
+    assert tree(earlier_build) == before
+    assert build(export, earlier_build).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.json", "splits"]
+
+
+# --- every command that writes a file -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["to-labelstudio", "{bad}/tasks.json"],
+        ["eval", "--predictions", "{file}", "--output", "{bad}/report.json"],
+        ["agreement", str(GOLD), "--config", str(CONFIG), "--output", "{bad}/agreement.json"],
+        ["card", str(GOLD), "--card", "{bad}/CARD.md", "--data-dir", "{empty}"],
+        ["leaderboard", "render", "--board", "{bad}/board.json", "--readme", "{empty}/README.md"],
+        ["leaderboard", "render", "--board", "{file}", "--readme", "{bad}/README.md"],
+        [
+            "leaderboard", "add", "--name", "x", "--predictions", "{file}", "--split", "test",
+            "--description", "x", "--board", "{bad}/board.json", "--readme", "{empty}/README.md",
+        ],
+    ],
+)  # fmt: skip
+def test_every_command_refuses_an_output_under_a_file_in_one_line(tmp_path, command):
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    (tmp_path / "empty").mkdir()
+    names = {"bad": f"{afile}/sub", "file": str(afile), "empty": str(tmp_path / "empty")}
+    before = tree(tmp_path)
+    refused(run(*(part.format(**names) for part in command)), "cannot write", f"{afile} is not a folder")
+    assert tree(tmp_path) == before
+
+
+def test_commands_write_files_with_the_usual_permissions(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        result = run("to-labelstudio", tmp_path / "tasks.json", "--split", "test", "--config", CONFIG)
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "tasks.json").stat().st_mode & 0o777 == 0o644
+
+
+# --- the last-resort guard ------------------------------------------------------------------------
+
+
+def test_eval_on_a_deeply_nested_prediction_line_is_an_error_not_a_traceback(tmp_path):
+    predictions = tmp_path / "system.test.jsonl"
+    predictions.write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    result = run("eval", "--predictions", predictions, "--output", tmp_path / "report.json")
+    assert result.exit_code == 1 and result.output.startswith("error: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["system.test.jsonl"]
+
+
+@pytest.fixture
+def failing_commands():
+    """A top-level command and a leaderboard subcommand that fail as a bug would, removed afterwards."""
+    leaderboard = main.commands["leaderboard"]
+
+    @main.command("fail-deep")
+    def fail_deep() -> None:
+        def deeper(n: int) -> int:
+            return deeper(n + 1)
+
+        deeper(0)
+
+    @leaderboard.command("fail-memory")
+    def fail_memory() -> None:
+        raise MemoryError
+
+    yield
+    del main.commands["fail-deep"], leaderboard.commands["fail-memory"]
+
+
+def test_an_unexpected_error_is_one_line_that_asks_for_a_report(failing_commands):
+    refused(
+        run("fail-deep"),
+        "error: vna-ner fail-deep failed: RecursionError: maximum recursion depth exceeded",
+        "If the input is valid, this is a bug in vna-ner: please report it (VNA_NER_DEBUG=1 traces it).",
+    )
+    refused(run("leaderboard", "fail-memory"), "error: vna-ner leaderboard fail-memory failed: MemoryError. ")
+
+
+def test_vna_ner_debug_lets_the_traceback_through(failing_commands):
+    result = CliRunner().invoke(main, ["fail-deep"], env={"VNA_NER_DEBUG": "1"})
+    assert result.exit_code == 1 and isinstance(result.exception, RecursionError)
+    assert "VNA_NER_DEBUG=1" in run("--help").output
+
+
+def test_a_corrupt_arrow_file_is_an_error_not_a_traceback(tmp_path):
+    splits = tmp_path / "splits"
+    for config in ("documents", "sentences"):
+        (splits / config).mkdir(parents=True)
+        for split in ("train", "validation", "test"):
+            (splits / config / f"{split}.arrow").write_bytes(b"not an Arrow stream")
+    result = run("stats", "--data-dir", splits)
+    assert result.exit_code == 1 and result.output.startswith("error: ")
+
+
+def test_usage_errors_keep_exit_code_2():
+    assert run("build", "--no-such-option").exit_code == 2

@@ -1,6 +1,6 @@
 """The ``vna-ner`` command: parses arguments and calls the library, nothing more.
 
-Exit codes: 0 success; 1 invalid input (every problem is listed on stderr, nothing is written);
+Exit codes: 0 success; 1 invalid input or unwritable output (every problem on stderr, nothing written);
 2 usage error (click's own). Errors are turned into messages in one place, :class:`_Commands`.
 """
 

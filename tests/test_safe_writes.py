@@ -293,6 +293,8 @@ def test_a_build_killed_mid_way_leaves_the_earlier_build_and_the_next_one_cleans
     [
         ["to-labelstudio", "{bad}/tasks.json"],
         ["eval", "--predictions", "{file}", "--output", "{bad}/report.json"],
+        ["eval", "--predictions", "{file}", "--html", "{bad}/report.html"],
+        ["compare", "{file}", "{file}", "--output", "{bad}/comparison.json"],
         ["agreement", str(GOLD), "--config", str(CONFIG), "--output", "{bad}/agreement.json"],
         ["card", str(GOLD), "--card", "{bad}/CARD.md", "--data-dir", "{empty}"],
         ["leaderboard", "render", "--board", "{bad}/board.json", "--readme", "{empty}/README.md"],

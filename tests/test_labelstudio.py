@@ -16,7 +16,7 @@ from vna_ner.labelstudio.export import (
     choose_gold,
     iter_tasks,
     read_documents,
-    utf16_to_code_points,
+    Utf16Offsets,
 )
 from vna_ner.labelstudio.schema import load_schema
 from vna_ner.labelstudio.tasks import document_to_task
@@ -49,7 +49,7 @@ def test_a_valid_export_gives_documents_with_spans_and_relations(tmp_path):
         ([region("a", 3, 8, "Gianx")], "region a: value.text 'Gianx' differs from text[3:8] = 'Giang'"),
         ([region("a", 3, 8, "Giang"), region("b", 6, 12, "ng, vi")], "region b: overlaps region a"),
         ([region("a", 8, 8, "")], "region a: empty or reversed span [8, 8)"),
-        ([region("a", 3, 8, "Giang", "PERSON")], "region a: unknown label 'PERSON'"),
+        ([region("a", 3, 8, "Giang", "PERSON")], "region a: unknown label(s) 'PERSON' (1 region(s) in 1 task(s))"),
         (
             [region("a", 3, 8, "Giang"), relation("a", "zz")],
             "relation a->zz: points to missing region(s) ['zz']",
@@ -60,7 +60,7 @@ def test_a_valid_export_gives_documents_with_spans_and_relations(tmp_path):
         ),
         (
             [region("a", 3, 8, "Giang"), region("b", 42, 47, "Hanoi", "LOC"), relation("a", "b", "LIKES")],
-            "relation a->b: LIKES: unknown relation label 'LIKES'",
+            "relation a->b: unknown relation label(s) 'LIKES' (1 region(s) in 1 task(s))",
         ),
         (
             [region("a", 3, 8, "Giang"), region("b", 42, 47, "Hanoi", "LOC"), relation("a", "b", "ALIAS_OF")],
@@ -131,12 +131,23 @@ def test_text_must_be_a_non_blank_string(tmp_path, text):
     )
 
 
-@pytest.mark.parametrize("content", ['{"tasks": []}', "[]", '"text"'])
-def test_an_export_must_be_a_non_empty_array_of_tasks(tmp_path, content):
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('{"tasks": []}', "the first item is not a task (an object with tasks, but no 'data' object"),
+        ("[]", "the export holds no task"),
+        ('"text"', "not a Label Studio export (a file starting with '\"')"),
+        ("id,text\n1,Hanoi\n", "not a Label Studio export (a file starting with 'i'): export the project"),
+    ],
+)
+def test_an_export_must_hold_tasks_and_other_files_get_one_line_saying_what_to_export(
+    tmp_path, content, expected
+):
     path = tmp_path / "export.json"
     path.write_text(content)
-    with pytest.raises(InputError, match=r"array of tasks|holds no task"):
+    with pytest.raises(InputError) as caught:
         read_documents(path, SCHEMA)
+    assert len(caught.value.problems) == 1 and expected in str(caught.value.problems[0])
 
 
 def test_a_task_that_is_not_an_object_is_named_by_its_position(tmp_path):
@@ -191,7 +202,7 @@ def test_a_relation_given_twice_is_reported(tmp_path):
 def test_a_file_that_is_not_json_is_refused(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('[{"id": 1, "data": ', encoding="utf-8")
-    with pytest.raises(InputError, match="not a valid JSON export"):
+    with pytest.raises(InputError, match="not valid JSON at line 1, character 20: Expecting value"):
         read_documents(path, SCHEMA)
 
 
@@ -221,7 +232,8 @@ def test_utf16_offsets_can_be_refused_instead(tmp_path):
 
 
 def test_utf16_mapping_counts_astral_characters_twice():
-    assert utf16_to_code_points("a📝b") == {0: 0, 1: 1, 3: 2, 4: 3}
+    units = Utf16Offsets("a📝b")
+    assert [units.code_point(unit) for unit in range(6)] == [0, 1, None, 2, 3, None]
 
 
 def test_a_left_pointing_relation_is_stored_head_to_tail(tmp_path):

@@ -40,7 +40,8 @@ def test_another_project_keeps_its_own_names_and_labels():
     config = """<View><Labels name="ner" toName="doc"><Label value="GENE"/><Label value="DRUG"/></Labels>
     <Text name="doc" value="$content"/></View>"""
     schema = parse_schema(config)
-    assert (schema.entity_labels, schema.relation_labels) == (("GENE", "DRUG"), ())
+    assert (schema.entity_labels, schema.relation_labels) == (("GENE", "DRUG"), ("related",))
+    assert not schema.relations_labelled  # no <Relations>: relations are unlabelled, read as "related"
     assert (schema.from_name, schema.to_name, schema.text_key) == ("ner", "doc", "content")
 
 
@@ -62,3 +63,12 @@ def test_relations_are_found_in_nested_views_and_several_blocks():
     <Relations><Relation value="B_OF"/><Relation value="C_OF"/></Relations>
     <Labels name="l" toName="t"><Label value="X"/></Labels><Text name="t" value="$text"/></View>"""
     assert parse_schema(config).relation_labels == ("B_OF", "C_OF", "A_OF")
+
+
+@pytest.mark.parametrize("config", ['<View><Labels name="x"', "hello", ""])
+def test_a_malformed_config_is_one_line_naming_the_file(tmp_path, config):
+    path = tmp_path / "config.xml"
+    path.write_text(config, encoding="utf-8")
+    with pytest.raises(SchemaError, match=r"config.xml: not a valid labeling config") as caught:
+        load_schema(path)
+    assert "\n" not in str(caught.value)

@@ -85,10 +85,20 @@ data_dir_option = click.option(
 offsets_option = click.option(
     "--utf16-offsets",
     "offsets",
-    type=click.Choice(["convert", "refuse"]),
+    type=click.Choice(["convert", "refuse", "assume-code-points", "assume-utf16"]),
     default="convert",
     show_default=True,
-    help="What to do with region offsets counted in UTF-16 code units.",
+    help="Region offsets counted in UTF-16 code units (a browser's count, emoji count twice): 'convert' "
+    "those that value.text shows to be UTF-16, 'refuse' them. A region without value.text on a text with "
+    "emoji is ambiguous and refused unless its unit is stated: 'assume-code-points' or 'assume-utf16'.",
+)
+unannotated_option = click.option(
+    "--unannotated",
+    type=click.Choice(["leave-out", "error"]),
+    default="leave-out",
+    show_default=True,
+    help="Tasks without a submitted, non-cancelled annotation (none, only cancelled, drafts or "
+    "predictions): leave them out of the dataset (listed in the account) or refuse the export.",
 )
 
 
@@ -103,18 +113,29 @@ def main() -> None:
 @export_argument
 @config_option
 @offsets_option
-def validate(export: str, config: str | None, offsets: str) -> None:
-    """Check a Label Studio JSON EXPORT against the config; list every problem found."""
-    from vna_ner.labelstudio.export import iter_tasks
+@unannotated_option
+def validate(export: str, config: str | None, offsets: str, unannotated: str) -> None:
+    """Check a Label Studio EXPORT (JSON, JSON-MIN or JSONL) against the config; list every problem found.
 
-    count = sum(1 for _ in iter_tasks(Path(export), _schema(config), offsets=offsets))
-    click.echo(f"{export}: {count} tasks, no problem found")
+    It reads and checks exactly as `build` does, and ends with the account of what a build would convert.
+    """
+    from vna_ner.labelstudio.account import Account
+    from vna_ner.labelstudio.export import iter_documents
+
+    account = Account()
+    for _ in iter_documents(
+        Path(export), _schema(config), offsets=offsets, unannotated=unannotated, account=account
+    ):
+        pass
+    click.echo(f"{export}: {account.tasks} tasks, no problem found")
+    click.echo(str(account))
 
 
 @main.command()
 @export_argument
 @config_option
 @offsets_option
+@unannotated_option
 @click.option(
     "--out",
     default="splits",
@@ -129,7 +150,9 @@ def validate(export: str, config: str | None, offsets: str) -> None:
     is_flag=True,
     help="Assign every document afresh, ignoring the splits of the previous build in --out.",
 )
-def build(export: str, config: str | None, offsets: str, out: str, quiet: bool, reassign: bool) -> None:
+def build(
+    export: str, config: str | None, offsets: str, unannotated: str, out: str, quiet: bool, reassign: bool
+) -> None:
     """Build the Arrow splits from EXPORT and print the summary table.
 
     Documents of the previous build in --out keep their split; new documents are assigned.
@@ -140,24 +163,34 @@ def build(export: str, config: str | None, offsets: str, out: str, quiet: bool, 
     from vna_ner.dataset.build import previous_splits
     from vna_ner.dataset.build_folder import check_out
     from vna_ner.dataset.stats import format_statistics
+    from vna_ner.labelstudio.account import Account
 
     config_path = Path(config) if config else default_config()
     check_out(Path(out), [Path(export), config_path, config_path.parent / "relation_arguments.json"])
     # Arrow's default allocator (mimalloc) keeps freed memory for reuse; in this long batch job that
     # raised the peak by about 10 MB and made it depend on allocation order (benchmarks/README.md).
     # A pool chosen with ARROW_DEFAULT_MEMORY_POOL is left alone; the previous pool comes back after.
+    account = Account()
     pool = pa.default_memory_pool()
     if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
         pa.set_memory_pool(pa.system_memory_pool())
     try:
         keep = None if reassign else previous_splits(Path(out))
         statistics = build_splits(
-            Path(export), _schema(config), Path(out), offsets=offsets, progress=not quiet, keep=keep
+            Path(export),
+            _schema(config),
+            Path(out),
+            offsets=offsets,
+            progress=not quiet,
+            keep=keep,
+            unannotated=unannotated,
+            account=account,
         )
     finally:
         pa.set_memory_pool(pool)
     if keep:
         click.echo(f"kept the split of the {len(keep)} documents of the previous build (--reassign to redo)")
+    click.echo(str(account))
     click.echo(format_statistics(statistics))
 
 
@@ -231,12 +264,14 @@ def to_labelstudio(
 @main.command()
 @export_argument
 @config_option
+@offsets_option
+@unannotated_option
 @click.option(
     "--exceptions",
     type=click.Path(exists=True, dir_okay=False),
     help=f"Accepted findings (JSON, each with a reason) [default for the gold: {_EXCEPTIONS}].",
 )
-def check(export: str, config: str | None, exceptions: str | None) -> None:
+def check(export: str, config: str | None, offsets: str, unannotated: str, exceptions: str | None) -> None:
     """List inconsistencies in the gold of EXPORT; exit 1 if any is not accepted."""
     from vna_ner.corpus.consistency import check_consistency, read_exceptions
     from vna_ner.labelstudio.export import read_documents
@@ -245,7 +280,8 @@ def check(export: str, config: str | None, exceptions: str | None) -> None:
     if exceptions is None and export == _EXPORT and Path(_EXCEPTIONS).exists():
         exceptions = _EXCEPTIONS  # the gold's own accepted findings, never applied to another export
     accepted_list = read_exceptions(Path(exceptions)) if exceptions else []
-    reported, accepted = check_consistency(read_documents(Path(export), schema), schema, accepted_list)
+    documents = read_documents(Path(export), schema, offsets=offsets, unannotated=unannotated)
+    reported, accepted = check_consistency(documents, schema, accepted_list)
     for finding in reported:
         click.echo(str(finding))
     click.echo(f"{len(reported)} finding(s) reported, {len(accepted)} accepted by exceptions")

@@ -32,6 +32,7 @@ from vna_ner.dataset.features import SPLITS
 from vna_ner.dataset.load import documents_of
 from vna_ner.documents import Document, Relation, Span
 from vna_ner.errors import InputError, Problem
+from vna_ner.spans import is_integer, offsets_problem, overlaps
 
 CONLL_SUFFIXES = (".conll", ".txt", ".tsv")
 _SHOWN = 5
@@ -350,7 +351,7 @@ def _checked_spans(
             if isinstance(entity, dict)
             else (None,) * 3
         )
-        if type(start) is not int or type(end) is not int or not isinstance(label, str):
+        if not (is_integer(start) and is_integer(end)) or not isinstance(label, str):
             reading.problem(
                 where, 'an entity needs integer "start" and "end" and a string "label"', f"entity {number}"
             )
@@ -360,7 +361,7 @@ def _checked_spans(
                 f"unknown label {label!r} (labels: {', '.join(reading.gold.entity_labels)})",
                 f"entity {number} [{start}, {end})",
             )
-        elif not 0 <= start < end <= length:
+        elif offsets_problem(start, end, length):
             reading.problem(
                 where,
                 f"span out of range or empty (the text has {length} characters)",
@@ -388,17 +389,14 @@ def _projected(
             continue
         reading.unprojected += int(starts[first] != start or ends[last - 1] != end)
         projected[number] = TokenSpan(first, last, label)
-    widest: int | None = None
-    for number in sorted(projected, key=lambda n: projected[n].first):
-        if widest is not None and projected[number].first < projected[widest].end:
-            a, b = spans[widest], spans[number]
-            reading.problem(
-                where,
-                f"spans [{a[0]}, {a[1]}) {a[2]} and [{b[0]}, {b[1]}) {b[2]} share a token after projection",
-                f"entities {widest} and {number}",
-            )
-        if widest is None or projected[number].end > projected[widest].end:
-            widest = number
+    in_order = sorted(projected, key=lambda n: projected[n].first)
+    for widest, number in overlaps((projected[n].first, projected[n].end, n) for n in in_order):
+        a, b = spans[widest], spans[number]
+        reading.problem(
+            where,
+            f"spans [{a[0]}, {a[1]}) {a[2]} and [{b[0]}, {b[1]}) {b[2]} share a token after projection",
+            f"entities {widest} and {number}",
+        )
     return projected
 
 

@@ -35,7 +35,8 @@ from vna_ner.dataset.split import CorpusSummary, KeptSplits, assign_splits
 from vna_ner.dataset.stats import Tally
 from vna_ner.documents import Document
 from vna_ner.errors import InputError, Problem
-from vna_ner.labelstudio.export import OffsetPolicy, iter_documents
+from vna_ner.labelstudio.account import Account
+from vna_ner.labelstudio.export import OffsetPolicy, Unannotated, iter_documents
 from vna_ner.labelstudio.schema import Schema
 
 WRITER_BATCH = 100  # rows held per Arrow writer before a record batch is written
@@ -145,6 +146,8 @@ def build(
     offsets: OffsetPolicy = "convert",
     progress: bool = True,
     keep: KeptSplits | None = None,
+    unannotated: Unannotated = "leave-out",
+    account: Account | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Build ``out/<config>/<split>.arrow`` and ``out/manifest.json`` from ``export``; return the statistics.
 
@@ -153,7 +156,10 @@ def build(
     Documents in ``keep`` (e.g. :func:`previous_splits` of the last build) stay in their split; the
     others are assigned by :func:`~vna_ner.dataset.split.assign_splits`. Scratch files (sentence digests,
     manifest entries) live in the staging folder next to ``out``, not in the system's temporary folder.
+    ``unannotated`` and ``account`` are those of :func:`~vna_ner.labelstudio.export.iter_documents`; the
+    account counts the first pass only.
     """
+    reading = {"offsets": offsets, "unannotated": unannotated}
     out = check_out(out, [export])  # before any work: refused unless empty, absent or an earlier build
     created = next((p for p in reversed([out.parent, *out.parent.parents]) if not p.exists()), None)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -161,13 +167,16 @@ def build(
     try:
         with staged(out) as folder:
             with CorpusSummary(schema.entity_labels, scratch=folder.parent) as corpus:  # beside the build
-                for document in _documents(export, schema, offsets, progress, "validating"):
+                first_pass = _documents(
+                    export, schema, {**reading, "account": account}, progress, "validating"
+                )
+                for document in first_pass:
                     corpus.add(document)
                 if not len(corpus):
                     raise InputError([Problem(str(export), "the export holds no task")])
                 assignment = assign_splits(corpus, fixed=keep)
                 ids = corpus.ids
-            statistics = _write(export, schema, offsets, progress, ids, assignment, folder)
+            statistics = _write(export, schema, reading, progress, ids, assignment, folder)
         built = True
     finally:
         if created is not None and not built:
@@ -176,10 +185,10 @@ def build(
 
 
 def _documents(
-    export: Path, schema: Schema, offsets: OffsetPolicy, progress: bool, what: str, total: int | None = None
+    export: Path, schema: Schema, reading: dict[str, Any], progress: bool, what: str, total: int | None = None
 ) -> Iterator[Document]:
     return tqdm(
-        iter_documents(export, schema, offsets=offsets),
+        iter_documents(export, schema, **reading),
         desc=what,
         unit=" docs",
         total=total,
@@ -190,7 +199,7 @@ def _documents(
 def _write(
     export: Path,
     schema: Schema,
-    offsets: OffsetPolicy,
+    reading: dict[str, Any],
     progress: bool,
     ids: pa.ChunkedArray,
     assignment: np.ndarray,
@@ -205,7 +214,7 @@ def _write(
             split: stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", dir=folder))
             for split in SPLITS
         }
-        documents = _documents(export, schema, offsets, progress, "building", len(assignment))
+        documents = _documents(export, schema, reading, progress, "building", len(assignment))
         first_read = (doc_id for chunk in ids.iterchunks() for doc_id in chunk.to_pylist())
         written = 0
         for document in documents:

@@ -1,30 +1,44 @@
-"""Label Studio JSON exports in and task files out, validated against the project's schema.
+"""Label Studio exports in: every task validated against the project's schema, every region accounted for.
 
-Reading streams the export (``ijson``), so memory does not grow with the number of tasks. Predictions
-are read when the export holds them as objects; Label Studio's own JSON export lists them by id only.
-Drafts (unsubmitted work) are not annotations and are ignored.
-Each task's gold annotation is chosen by :func:`choose_gold`; the others stay available
-for agreement figures through :func:`iter_tasks`.
+Reading streams the export (:mod:`~vna_ner.labelstudio.formats`: JSON, JSON-MIN or JSONL), so memory does
+not grow with the number of tasks. Every result of an annotation is a converted entity region, a converted
+relation, a result of a control the dataset does not hold (ignored, and counted), or a problem. Problems are
+collected, never raised one by one: :class:`~vna_ner.errors.InputError` lists all of them at the end, with
+the task, the region and what is wrong. Problems that concern the whole export (labels or control names
+that are not the config's) are said once, with how many regions they touch.
+
+Predictions are read when the export holds them as objects; Label Studio's own JSON export lists them by id
+only. Drafts (unsubmitted work) are not annotations and are ignored. Each task's gold annotation is chosen
+by :func:`choose_gold`; a task without one is left out of the dataset (see :func:`iter_documents`).
 """
 
 from __future__ import annotations
 
+import bisect
+import re
 import warnings
 from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import ijson
 import numpy as np
 
 from vna_ner.documents import Document, Provenance, Relation, Span
 from vna_ner.errors import InputError, Problem
-from vna_ner.labelstudio.schema import Schema
+from vna_ner.labelstudio.account import Account
+from vna_ner.labelstudio.formats import iter_raw_tasks
+from vna_ner.labelstudio.schema import UNLABELLED, Schema
+from vna_ner.spans import offsets_problem, overlaps, shown
 
-OffsetPolicy = Literal["convert", "refuse"]
+OffsetPolicy = Literal["convert", "refuse", "assume-code-points", "assume-utf16"]
+Unannotated = Literal["leave-out", "error"]
+FIX_CONFIG = "if the export was made with another labeling config, pass that config with --config"
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 class Utf16OffsetWarning(UserWarning):
@@ -33,14 +47,17 @@ class Utf16OffsetWarning(UserWarning):
 
 @dataclass
 class Annotation:
-    """One annotator's (or one model's) regions and relations on a task."""
+    """One annotator's (or one model's) regions and relations on a task, and what its results became."""
 
-    id: int | None
+    id: int | str | None
     entities: list[Span]
     relations: list[Relation]
     ground_truth: bool = False
     cancelled: bool = False
     updated_at: str = ""
+    results: int = 0
+    ignored: Counter[str] = field(default_factory=Counter)
+    utf16_converted: int = 0
 
 
 @dataclass
@@ -50,28 +67,68 @@ class Task:
     document: Document
     annotations: list[Annotation] = field(default_factory=list)
     predictions: list[Annotation] = field(default_factory=list)
+    drafts: int = 0
+    predictions_by_id: int = 0
+
+
+def timestamp(text: str) -> datetime | None:
+    """An ISO 8601 timestamp as Label Studio writes it (``Z``, fractions, offsets); naive ones are UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _gold_key(annotation: Annotation) -> tuple[bool, datetime, tuple[int, Any]]:
+    moment = timestamp(annotation.updated_at) or _EARLIEST
+    number = annotation.id
+    ordered_id = (1, number) if isinstance(number, str) else (0, number or 0)  # ints before strings
+    return annotation.ground_truth, moment, ordered_id
 
 
 def choose_gold(annotations: list[Annotation]) -> Annotation | None:
-    """The gold annotation: not cancelled; ground truth first; then the most recent; then highest id."""
+    """The gold annotation: not cancelled; ground truth first; then the latest ``updated_at``; then the id."""
     candidates = [a for a in annotations if not a.cancelled]
-    if not candidates:
+    return max(candidates, key=_gold_key) if candidates else None
+
+
+def gold_rule(annotations: list[Annotation]) -> str | None:
+    """The rule by which :func:`choose_gold` decided among several annotations, or None if there was one."""
+    ranked = sorted((_gold_key(a) for a in annotations if not a.cancelled), reverse=True)
+    if len(ranked) < 2:
         return None
-    return max(candidates, key=lambda a: (a.ground_truth, a.updated_at, a.id or 0))
+    first, second = ranked[:2]
+    if first[0] != second[0]:
+        return "ground truth"
+    return "latest updated_at" if first[1] != second[1] else "highest annotation id"
 
 
-def utf16_to_code_points(text: str) -> dict[int, int]:
-    """Map every UTF-16 code-unit offset of ``text`` that falls between characters to its code-point offset.
+class Utf16Offsets:
+    """Converts UTF-16 code-unit offsets (a browser's count) of a text to code points.
 
-    >>> utf16_to_code_points("📝a")
-    {0: 0, 2: 1, 3: 2}
+    >>> units = Utf16Offsets("📝a")
+    >>> [units.code_point(u) for u in range(4)]
+    [0, None, 1, 2]
     """
-    mapping, units = {}, 0
-    for index, char in enumerate(text):
-        mapping[units] = index
-        units += 2 if ord(char) > 0xFFFF else 1
-    mapping[units] = len(text)
-    return mapping
+
+    def __init__(self, text: str):
+        astral = [found.start() for found in _ASTRAL.finditer(text)]
+        self.first_astral = astral[0] if astral else len(text)
+        self.units = [point + number for number, point in enumerate(astral)]  # where each one starts
+        self.length = len(text)
+
+    def code_point(self, unit: int) -> int | None:
+        """The code-point offset of code unit ``unit``; None inside a surrogate pair or past the end."""
+        before = bisect.bisect_left(self.units, unit)
+        if before and self.units[before - 1] + 1 == unit:
+            return None
+        point = unit - before
+        return point if point <= self.length else None
+
+
+def _is_id(value: Any) -> bool:
+    return type(value) in (int, str)
 
 
 def _task_where(task: dict[str, Any], doc_id: str | None) -> str:
@@ -79,221 +136,444 @@ def _task_where(task: dict[str, Any], doc_id: str | None) -> str:
     return f"task {task.get('id', '?')}{doc}"
 
 
+@dataclass
+class _Once:
+    """A problem concerning the whole export, said once at its first place with how often it occurs."""
+
+    position: int
+    where: str
+    region: str | None
+    regions: int = 0
+    tasks: set[int] = field(default_factory=set)
+    values: Counter[str] = field(default_factory=Counter)
+
+
 class _TaskReader:
     """Turns one raw task dict into a :class:`Task`, collecting problems instead of stopping."""
 
-    def __init__(self, schema: Schema, offsets: OffsetPolicy):
+    def __init__(self, schema: Schema, offsets: OffsetPolicy, unannotated: Unannotated):
         self.schema = schema
         self.offsets = offsets
-        self.problems: list[Problem] = []
+        self.unannotated = unannotated
+        self.problems: list[tuple[int, Problem]] = []
+        self.once: dict[tuple[str, ...], _Once] = {}
+        self.entity_labels: Counter[str] = Counter()
+        self.relation_labels: Counter[str] = Counter()
+        self.position = 0
+        self._units: tuple[str, Utf16Offsets] | None = None
 
-    def read(self, raw: Any, number: int) -> Task | None:
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems or self.once)
+
+    def problem(self, where: str, message: str, region: str | None = None) -> None:
+        self.problems.append((self.position, Problem(where, message, region)))
+
+    def said_once(self, key: tuple[str, ...], where: str, region: str | None, value: str = "") -> None:
+        once = self.once.setdefault(key, _Once(self.position, where, region))
+        once.regions += 1
+        once.tasks.add(self.position)
+        once.values[value] += 1
+
+    def read(self, raw: Any, number: int, surrogate: str | None = None) -> Task | None:
+        self.position = number
         if not isinstance(raw, dict) or not isinstance(raw.get("data"), dict):
-            self.problems.append(
-                Problem(f"task #{number} of the export", "must be an object with a 'data' object")
+            self.problem(f"task #{number} of the export", "must be an object with a 'data' object")
+            return None
+        if "id" in raw and type(raw["id"]) not in (int, float, str):
+            self.problem(
+                f"task #{number} of the export", f"'id' must be a number or a string, not {shown(raw['id'])}"
             )
             return None
         data = raw["data"]
+        if "doc_id" in data and not _is_id(data["doc_id"]):
+            self.problem(
+                _task_where(raw, None),
+                f"data.doc_id must be a string or an integer, not {shown(data['doc_id'])}",
+            )
+            return None
         doc_id = _doc_id(raw)
         where = _task_where(raw, doc_id)
-        text = data.get(self.schema.text_key)
-        if not isinstance(text, str) or not text.strip():
-            self.problems.append(
-                Problem(where, f"data.{self.schema.text_key} must be a non-blank string, got {text!r:.40}")
+        if surrogate:
+            self.problem(
+                where, f"a lone surrogate at {surrogate} is not valid Unicode: fix the text of the export"
             )
+            return None
+        key = self.schema.text_key
+        if key not in data:
+            self.said_once(("text",), where, None, ", ".join(sorted(map(str, data))[:8]) or "no key")
+            return None
+        text = data[key]
+        if not isinstance(text, str) or not text.strip():
+            self.problem(where, f"data.{key} must be a non-blank string, got {shown(text)}")
             return None
         provenance = self._provenance(data.get("provenance", []), where)
         if provenance is None:
             return None
         document = Document(id=doc_id, text=text, provenance=provenance, task_id=raw.get("id"))
         task = Task(document=document)
-        for key, target in (("annotations", task.annotations), ("predictions", task.predictions)):
-            for record in raw.get(key) or []:
-                if key == "predictions" and isinstance(record, int):
-                    continue  # Label Studio's JSON export lists predictions by id only
-                if not isinstance(record, dict):
-                    self.problems.append(
-                        Problem(where, f"every item of '{key}' must be an object, got {record!r:.40}")
-                    )
+        for kind, target in (("annotations", task.annotations), ("predictions", task.predictions)):
+            records = raw.get(kind)
+            if records is None:
+                continue
+            if not isinstance(records, list):
+                self.problem(where, f"'{kind}' must be a list, got {shown(records)}")
+                continue
+            for record in records:
+                if kind == "predictions" and type(record) is int:
+                    task.predictions_by_id += 1  # Label Studio's JSON export lists predictions by id only
                     continue
-                annotation = self._annotation(record, text, f"{where} {key[:-1]} {record.get('id')}")
+                if not isinstance(record, dict):
+                    self.problem(where, f"every item of '{kind}' must be an object, got {shown(record)}")
+                    continue
+                record_id = record.get("id")
+                name = f"{where} {kind[:-1]} {record_id if _is_id(record_id) else shown(record_id)}"
+                annotation = self._annotation(record, text, name)
                 if annotation is not None:
                     target.append(annotation)
+        drafts = raw.get("drafts")
+        task.drafts = len(drafts) if isinstance(drafts, list) else 0
+        if self.unannotated == "error" and choose_gold(task.annotations) is None and not self.failed:
+            self.problem(
+                where,
+                f"no submitted annotation ({unannotated_reason(task)}); "
+                "annotate it, or leave such tasks out with --unannotated leave-out",
+            )
         return task
 
     def _provenance(self, items: Any, where: str) -> list[Provenance] | None:
         valid = isinstance(items, list) and all(
-            isinstance(p, dict) and isinstance(p.get("source"), str) and isinstance(p.get("offset"), int)
+            isinstance(p, dict)
+            and isinstance(p.get("source"), str)
+            and type(p.get("offset")) is int
+            and 0 <= p["offset"] < 2**31
             for p in items
         )
         if not valid:
-            self.problems.append(
-                Problem(
-                    where,
-                    f"data.provenance must be a list of {{source: str, offset: int}}, got {items!r:.60}",
-                )
+            self.problem(
+                where, f"data.provenance must be a list of {{source: str, offset: int}}, got {shown(items)}"
             )
             return None
         return [Provenance(source=p["source"], offset=p["offset"]) for p in items]
 
     def _annotation(self, record: dict[str, Any], text: str, where: str) -> Annotation | None:
+        before = len(self.problems), sum(o.regions for o in self.once.values())
+        if "id" in record and record["id"] is not None and not _is_id(record["id"]):
+            self.problem(where, f"'id' must be a string or an integer, not {shown(record['id'])}")
+        for flag in ("ground_truth", "was_cancelled"):
+            if record.get(flag) is not None and type(record[flag]) is not bool:
+                self.problem(where, f"'{flag}' must be true or false, not {shown(record[flag])}")
+        updated_at = record.get("updated_at") or record.get("created_at") or ""
+        if not isinstance(updated_at, str) or (updated_at and timestamp(updated_at) is None):
+            self.problem(where, f"updated_at must be an ISO 8601 timestamp, not {shown(updated_at)}")
         result = record.get("result")
         if not isinstance(result, list):
-            self.problems.append(Problem(where, "'result' must be a list of regions"))
+            self.problem(where, f"'result' must be a list of regions, got {shown(result)}")
             return None
-        before = len(self.problems)
-        if not all(isinstance(region, dict) for region in result):
-            self.problems.append(Problem(where, "every item of 'result' must be an object"))
-            return None
-        spans = [
-            span
-            for region in result
-            if region.get("type") == "labels" and region.get("from_name") == self.schema.from_name
-            for span in [self._span(region, text, where)]
-            if span is not None
-        ]
+        annotation = Annotation(
+            id=record.get("id"),
+            entities=[],
+            relations=[],
+            ground_truth=record.get("ground_truth") is True,
+            cancelled=record.get("was_cancelled") is True,
+            updated_at=updated_at if isinstance(updated_at, str) else "",
+            results=len(result),
+        )
+        spans: list[Span] = []
+        relations: list[tuple[int, dict[str, Any]]] = []
+        for number, region in enumerate(result, start=1):
+            if not isinstance(region, dict):
+                self.problem(
+                    where, f"every item of 'result' must be an object, got {shown(region)}", f"#{number}"
+                )
+                continue
+            kind = self._kind(region, where, number)
+            if kind == "relation":
+                relations.append((number, region))
+            elif kind == "span":
+                span = self._span(region, text, where, number, annotation)
+                if span is not None:
+                    spans.append(span)
+            elif kind is not None:
+                annotation.ignored[kind] += 1
         ids = Counter(span.id for span in spans)
         for region_id in sorted(rid for rid, count in ids.items() if count > 1):
-            self.problems.append(Problem(where, f"{ids[region_id]} regions share this id", region_id))
-        self._check_overlaps(spans, where)
-        relations = self._relations(result, {s.id: s for s in spans}, where)
-        if len(self.problems) > before:
+            self.problem(where, f"{ids[region_id]} regions share this id", region_id)
+        ordered = sorted(spans)
+        for earlier, later in overlaps((s.start, s.end, n) for n, s in enumerate(ordered)):
+            first, span = ordered[earlier], ordered[later]
+            self.problem(
+                where,
+                f"overlaps region {first.id} ({first.text!r} [{first.start}, {first.end})): "
+                "spans must be flat",
+                span.id,
+            )
+        annotation.entities = ordered
+        annotation.relations = self._relations(relations, {s.id: s for s in spans}, where)
+        if (len(self.problems), sum(o.regions for o in self.once.values())) != before:
             return None
-        return Annotation(
-            id=record.get("id"),
-            entities=sorted(spans),
-            relations=relations,
-            ground_truth=bool(record.get("ground_truth")),
-            cancelled=bool(record.get("was_cancelled")),
-            updated_at=str(record.get("updated_at") or record.get("created_at") or ""),
-        )
+        return annotation
 
-    def _span(self, region: dict[str, Any], text: str, where: str) -> Span | None:
-        region_id = str(region.get("id", "?"))
-        value = region.get("value") or {}
-        start, end, labels = value.get("start"), value.get("end"), value.get("labels")
-        report = lambda message: self.problems.append(Problem(where, message, region_id))  # noqa: E731
-        if not isinstance(start, int) or not isinstance(end, int):
-            report(f"start/end must be integers, got {start!r}/{end!r}")
+    def _kind(self, region: dict[str, Any], where: str, number: int) -> str | None:
+        """``span``, ``relation``, the reason a result is ignored, or None after noting a problem."""
+        kind, source, target = region.get("type"), region.get("from_name"), region.get("to_name")
+        if kind == "relation":
+            return "relation"
+        schema = self.schema
+        if kind == "labels" and source == schema.from_name and target == schema.to_name:
+            return "span"
+        value = region.get("value")
+        span_like = isinstance(value, dict) and ("start" in value or "end" in value or "labels" in value)
+        if (
+            not isinstance(kind, str)
+            or kind.lower().endswith("labels")
+            or span_like
+            or source == schema.from_name
+        ):
+            region_id = region.get("id")
+            name = str(region_id) if _is_id(region_id) else f"#{number}"
+            self.said_once(("control", shown(kind), shown(source), shown(target)), where, name)
             return None
-        if not isinstance(labels, list) or len(labels) != 1:
-            report(f"a region needs exactly one label, got {labels!r}")
+        return f"{kind} results of {shown(source)} (a control the dataset does not hold)"
+
+    def _span(
+        self, region: dict[str, Any], text: str, where: str, number: int, annotation: Annotation
+    ) -> Span | None:
+        region_id = str(region["id"]) if _is_id(region.get("id")) else f"#{number}"
+
+        def report(message: str) -> None:
+            self.problem(where, message, region_id)
+
+        if not _is_id(region.get("id")):
+            report(f"a region needs an id (a string or an integer), got {shown(region.get('id'))}")
+            return None
+        value = region.get("value")
+        if not isinstance(value, dict):
+            report(f"'value' must be an object, got {shown(value)}")
+            return None
+        start, end, labels, surface = (value.get(k) for k in ("start", "end", "labels", "text"))
+        if not isinstance(labels, list) or len(labels) != 1 or not isinstance(labels[0], str):
+            got = f"{labels!r:.80}" if isinstance(labels, list) else shown(labels)
+            report(f"a region needs exactly one label, got {got}")
             return None
         label = labels[0]
+        self.entity_labels[label] += 1
         if label not in self.schema.entity_labels:
-            report(f"unknown label {label!r} (config has {', '.join(self.schema.entity_labels)})")
+            self.said_once(("labels",), where, region_id, label)
             return None
-        if start >= end:
-            report(f"empty or reversed span [{start}, {end})")
+        problem = offsets_problem(start, end)
+        if problem:
+            report(problem)
             return None
-        if 0 <= start < end <= len(text) and (text[start].isspace() or text[end - 1].isspace()):
-            report(f"span [{start}, {end}) {text[start:end]!r} starts or ends with whitespace")
+        if surface is not None and not isinstance(surface, str):
+            report(f"value.text must be a string, got {shown(surface)}")
             return None
-        surface = value.get("text")
-        if end <= len(text) and surface in (None, text[start:end]):
-            return Span(start, end, label, text[start:end], region_id)
-        mapping = utf16_to_code_points(text)
-        if start in mapping and end in mapping and text[mapping[start] : mapping[end]] == surface:
-            if self.offsets == "refuse":
-                report(
-                    f"offsets [{start}, {end}) are UTF-16 code units, not code points "
-                    f"(they match {surface!r} only when counted as a browser counts); "
-                    "re-run with --utf16-offsets convert"
-                )
-                return None
+        resolved = self._code_points(start, end, surface, text, report)
+        if resolved is None:
+            return None
+        first, last, converted = resolved
+        if text[first].isspace() or text[last - 1].isspace():
+            report(f"span [{first}, {last}) {text[first:last]!r} starts or ends with whitespace")
+            return None
+        if converted:
+            annotation.utf16_converted += 1
             warnings.warn(
                 f"{where}, region {region_id}: UTF-16 offsets [{start}, {end}) converted to "
-                f"code points [{mapping[start]}, {mapping[end]})",
+                f"code points [{first}, {last})",
                 Utf16OffsetWarning,
                 stacklevel=2,
             )
-            return Span(mapping[start], mapping[end], label, surface, region_id)
+        return Span(first, last, label, text[first:last], region_id)
+
+    def _utf16(self, text: str) -> Utf16Offsets:
+        if self._units is None or self._units[0] is not text:
+            self._units = (text, Utf16Offsets(text))
+        return self._units[1]
+
+    def _code_points(
+        self, start: int, end: int, surface: str | None, text: str, report: Any
+    ) -> tuple[int, int, bool] | None:
+        """``[start, end)`` in code points, and whether it was converted from UTF-16 code units.
+
+        ``value.text`` tells the unit; without it, offsets past a character outside the Basic Multilingual
+        Plane are ambiguous unless ``--utf16-offsets`` states the unit.
+        """
+        units = self._utf16(text)
+        if surface is not None and end <= len(text) and text[start:end] == surface:
+            return start, end, False
+        converted = units.code_point(start), units.code_point(end)
+        if surface is not None:
+            if None not in converted and text[converted[0] : converted[1]] == surface:  # type: ignore[misc]
+                if self.offsets == "refuse":
+                    report(
+                        f"offsets [{start}, {end}) are UTF-16 code units, not code points "
+                        f"(they match {surface!r} only when counted as a browser counts); "
+                        "re-run with --utf16-offsets convert"
+                    )
+                    return None
+                return converted[0], converted[1], True  # type: ignore[return-value]
+            if end > len(text):
+                report(f"span [{start}, {end}) is out of range for a text of {len(text)} characters")
+            else:
+                report(f"value.text {surface!r} differs from text[{start}:{end}] = {text[start:end]!r}")
+            return None
+        if self.offsets == "assume-utf16" and end > units.first_astral:
+            if None in converted:
+                report(f"UTF-16 offsets [{start}, {end}) fall inside a character or past the end of the text")
+                return None
+            return converted[0], converted[1], True  # type: ignore[return-value]
+        if end > units.first_astral and self.offsets != "assume-code-points":
+            report(
+                f"offsets [{start}, {end}) have no value.text to check them against, and the text has a "
+                f"character outside the Basic Multilingual Plane (an emoji?) at {units.first_astral}, "
+                "which code points count once and UTF-16 code units twice: state the unit with "
+                "--utf16-offsets assume-code-points or --utf16-offsets assume-utf16"
+            )
+            return None
         if end > len(text):
             report(f"span [{start}, {end}) is out of range for a text of {len(text)} characters")
-        else:
-            report(f"value.text {surface!r} differs from text[{start}:{end}] = {text[start:end]!r}")
-        return None
+            return None
+        return start, end, False
 
-    def _check_overlaps(self, spans: list[Span], where: str) -> None:
-        furthest: Span | None = None  # the span reaching furthest right among those before
-        for span in sorted(spans):
-            if furthest is not None and span.start < furthest.end:
-                self.problems.append(
-                    Problem(
-                        where,
-                        f"overlaps region {furthest.id} ({furthest.text!r} [{furthest.start}, "
-                        f"{furthest.end})): spans must be flat",
-                        span.id,
-                    )
-                )
-            if furthest is None or span.end > furthest.end:
-                furthest = span
-
-    def _relations(self, result: list[dict[str, Any]], spans: dict[str, Span], where: str) -> list[Relation]:
+    def _relations(
+        self, regions: list[tuple[int, dict[str, Any]]], spans: dict[str, Span], where: str
+    ) -> list[Relation]:
         relations = []
-        for region in result:
-            if region.get("type") != "relation":
+        schema = self.schema
+        for number, region in regions:
+            head, tail = region.get("from_id"), region.get("to_id")
+            if not _is_id(head) or not _is_id(tail):
+                self.problem(
+                    where, "a relation needs from_id and to_id naming regions", f"relation #{number}"
+                )
                 continue
-            head, tail = str(region.get("from_id")), str(region.get("to_id"))
+            head, tail = str(head), str(tail)
             name = f"relation {head}->{tail}"
-            labels = region.get("labels") or []
+            labels = region.get("labels")
+            labels = [] if labels is None else labels
             direction = region.get("direction", "right")
             if direction == "left":
                 head, tail = tail, head
             elif direction != "right":
-                self.problems.append(Problem(where, f"direction {direction!r} is not directed", name))
+                self.problem(where, f"direction {shown(direction)} is not directed", name)
+                continue
+            if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+                self.problem(where, f"'labels' must be a list of strings, got {shown(labels)}", name)
                 continue
             missing = [rid for rid in (head, tail) if rid not in spans]
             if missing:
-                self.problems.append(Problem(where, f"points to missing region(s) {missing}", name))
+                self.problem(where, f"points to missing region(s) {missing}", name)
                 continue
-            if len(labels) != 1:
-                self.problems.append(Problem(where, f"needs exactly one label, got {labels!r}", name))
+            if head == tail:
+                self.problem(where, "a relation from a region to itself", name)
                 continue
-            violation = self.schema.relation_violation(labels[0], spans[head].label, spans[tail].label)
-            if violation:
-                self.problems.append(Problem(where, f"{labels[0]}: {violation}", name))
+            if not schema.relations_labelled:
+                if labels:
+                    self.problem(
+                        where,
+                        f"labelled {labels!r:.60}, but the config has no <Relations>, so relations are "
+                        f"unlabelled ({UNLABELLED!r}); {FIX_CONFIG}",
+                        name,
+                    )
+                    continue
+                label = UNLABELLED
+            elif len(labels) != 1:
+                self.problem(
+                    where,
+                    f"needs exactly one label (config has {', '.join(schema.relation_labels)}), "
+                    f"got {labels!r:.60}",
+                    name,
+                )
                 continue
-            relation = Relation(head=head, tail=tail, label=labels[0])
+            else:
+                label = labels[0]
+                self.relation_labels[label] += 1
+                if label not in schema.relation_labels:
+                    self.said_once(("relation labels",), where, name, label)
+                    continue
+                violation = schema.relation_violation(label, spans[head].label, spans[tail].label)
+                if violation:
+                    self.problem(where, f"{label}: {violation}", name)
+                    continue
+            relation = Relation(head=head, tail=tail, label=label)
             if relation in relations:
-                self.problems.append(Problem(where, f"{labels[0]} is given twice", name))
+                self.problem(where, f"{label} is given twice", name)
                 continue
             relations.append(relation)
         return sorted(relations)
 
+    def said_once_problems(self) -> list[tuple[int, Problem]]:
+        """The problems concerning the whole export, each said once."""
+        schema = self.schema
+        found = []
+        for key, once in self.once.items():
+            spread = f"{once.regions} region(s) in {len(once.tasks)} task(s)"
+            if key[0] == "labels":
+                message = (
+                    f"unknown label(s) {_listed(once.values)} ({spread}): the export's labels are "
+                    f"{_listed(self.entity_labels)}, the config's are {', '.join(schema.entity_labels)}; "
+                    f"{FIX_CONFIG}"
+                )
+            elif key[0] == "relation labels":
+                message = (
+                    f"unknown relation label(s) {_listed(once.values)} ({spread}): the export's are "
+                    f"{_listed(self.relation_labels)}, the config's are {', '.join(schema.relation_labels)}; "
+                    f"{FIX_CONFIG}"
+                )
+            elif key[0] == "text":
+                message = (
+                    f"data has no {schema.text_key!r} ({len(once.tasks)} task(s); this one has "
+                    f"{_listed(once.values)}), the text the config's {schema.span_control} reads; "
+                    f"{FIX_CONFIG}"
+                )
+            else:
+                _, kind, source, target = key
+                message = (
+                    f"span regions of type {kind} from {source} to {target} ({spread}) do not match the "
+                    f"config's span control {schema.span_control}, whose regions are of type 'labels'; "
+                    f"{FIX_CONFIG}, or correct the regions"
+                )
+            found.append((once.position, Problem(once.where, message, once.region)))
+        return found
 
-def iter_raw_tasks(path: Path) -> Iterator[Any]:
-    """Stream the tasks of a Label Studio JSON export (a top-level array) one at a time."""
-    with Path(path).open("rb") as stream:
-        head = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
-        if not head.startswith(b"["):
-            raise InputError(
-                [Problem(str(path), "a Label Studio JSON export is an array of tasks: '[' expected")]
-            )
-        stream.seek(0)
-        try:
-            yield from ijson.items(stream, "item", use_float=True)
-        except ijson.JSONError as error:
-            raise InputError([Problem(str(path), f"not a valid JSON export: {error}")]) from error
+
+def _listed(counts: Counter[str], most: int = 20) -> str:
+    names = sorted(counts)
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(repr(name) for name in names[:most]) + more
 
 
-def iter_tasks(path: Path, schema: Schema, *, offsets: OffsetPolicy = "convert") -> Iterator[Task]:
-    """Validated tasks of an export; raises :class:`InputError` listing every problem at the end."""
-    reader = _TaskReader(schema, offsets)
+def unannotated_reason(task: Task) -> str:
+    """Why a task has no gold annotation: only cancelled ones, only drafts, only predictions, or none."""
+    if task.annotations:
+        return "only cancelled annotations"
+    if task.drafts:
+        return "only drafts, not submitted"
+    if task.predictions or task.predictions_by_id:
+        return "only predictions"
+    return "no annotation"
+
+
+def iter_tasks(
+    path: Path, schema: Schema, *, offsets: OffsetPolicy = "convert", unannotated: Unannotated = "leave-out"
+) -> Iterator[Task]:
+    """Validated tasks of an export; raises :class:`InputError` listing every problem at the end.
+
+    With ``unannotated="error"``, a task without a submitted, non-cancelled annotation is a problem.
+    """
+    reader = _TaskReader(schema, offsets, unannotated)
     repeats = _RepeatedIds()
-    found_at: list[int] = []  # the export position of each problem the reader found
     count = 0
-    for count, raw in enumerate(iter_raw_tasks(path), start=1):
-        task = reader.read(raw, count)
-        found_at += [count] * (len(reader.problems) - len(found_at))
+    for count, (raw, surrogate) in enumerate(iter_raw_tasks(path, schema), start=1):
+        task = reader.read(raw, count, surrogate)
         if task is None:
             continue
         repeats.add(count, task.document.task_id, task.document.id)
-        if not reader.problems:
+        if not reader.failed:
             yield task
     if count == 0:
         raise InputError([Problem(str(path), "the export holds no task")])
-    problems = [*zip(found_at, reader.problems, strict=True), *repeats.problems(path)]
+    problems = [*reader.problems, *reader.said_once_problems(), *repeats.problems(path, schema)]
     if problems:
         raise InputError([problem for _, problem in sorted(problems, key=lambda item: item[0])])
 
@@ -317,7 +597,7 @@ class _RepeatedIds:
                 self.positions[kind].append(position)
                 self.hashes[kind].append(hash(_hashable(value)))
 
-    def problems(self, path: Path) -> list[tuple[int, Problem]]:
+    def problems(self, path: Path, schema: Schema) -> list[tuple[int, Problem]]:
         """(export position, problem) for every task whose task or document id an earlier task has."""
         suspects = {kind: self._sharing_a_hash(kind) for kind in self.KINDS}
         wanted = suspects["task"] | suspects["document"]
@@ -325,7 +605,7 @@ class _RepeatedIds:
             return []
         ids = {
             position: (raw.get("id"), _doc_id(raw))
-            for position, raw in enumerate(iter_raw_tasks(path), start=1)
+            for position, (raw, _) in enumerate(iter_raw_tasks(path, schema), start=1)
             if position in wanted
         }
         found: list[tuple[int, Problem]] = []
@@ -366,16 +646,40 @@ def _doc_id(raw: dict[str, Any]) -> str:
     return str(doc_id) if doc_id is not None else f"task-{raw.get('id')}"
 
 
-def iter_documents(path: Path, schema: Schema, *, offsets: OffsetPolicy = "convert") -> Iterator[Document]:
-    """Documents of an export, each carrying its gold annotation (see :func:`choose_gold`)."""
-    for task in iter_tasks(path, schema, offsets=offsets):
+def iter_documents(
+    path: Path,
+    schema: Schema,
+    *,
+    offsets: OffsetPolicy = "convert",
+    unannotated: Unannotated = "leave-out",
+    account: Account | None = None,
+) -> Iterator[Document]:
+    """Documents of an export, each carrying its gold annotation (see :func:`choose_gold`).
+
+    A task without a submitted, non-cancelled annotation is no document: it is left out and counted in
+    ``account`` (or, with ``unannotated="error"``, refused). ``account`` counts what the reading did.
+    """
+    account = account if account is not None else Account()
+    for task in iter_tasks(path, schema, offsets=offsets, unannotated=unannotated):
+        account.tasks += 1
         gold = choose_gold(task.annotations)
-        if gold is not None:
-            task.document.entities = gold.entities
-            task.document.relations = gold.relations
+        if gold is None:
+            account.leave_out(f"task {task.document.task_id}", unannotated_reason(task))
+            continue
+        rule = gold_rule(task.annotations)
+        if rule:
+            account.gold_rules[rule] += 1
+        account.documents += 1
+        account.results += gold.results
+        account.regions += len(gold.entities)
+        account.relations += len(gold.relations)
+        account.ignored.update(gold.ignored)
+        account.utf16_converted += gold.utf16_converted
+        task.document.entities = gold.entities
+        task.document.relations = gold.relations
         yield task.document
 
 
-def read_documents(path: Path, schema: Schema, *, offsets: OffsetPolicy = "convert") -> list[Document]:
-    """All documents of an export, validated; see :func:`iter_documents`."""
-    return list(iter_documents(path, schema, offsets=offsets))
+def read_documents(path: Path, schema: Schema, **options: Any) -> list[Document]:
+    """All documents of an export, validated; see :func:`iter_documents` for the options."""
+    return list(iter_documents(path, schema, **options))

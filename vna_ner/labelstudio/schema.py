@@ -15,6 +15,7 @@ from label_studio_sdk.label_interface import LabelInterface
 from label_studio_sdk.label_interface.control_tags import LabelsTag
 
 ANY = "*"
+UNLABELLED = "related"  # the label of relations read under a config without <Relations>
 CONFIG_NAME = "labeling_config.xml"
 _PACKAGE = Path(__file__).resolve().parent.parent  # the vna_ner package folder
 
@@ -44,7 +45,11 @@ class ArgumentTypes:
 
 @dataclass(frozen=True)
 class Schema:
-    """What a project may contain: entity labels (config order), relation labels, and their names."""
+    """What a project may contain: entity labels (config order), relation labels, and their names.
+
+    A config without ``<Relations>`` has unlabelled relations (``relations_labelled`` is False), read as
+    :data:`UNLABELLED`.
+    """
 
     entity_labels: tuple[str, ...]
     relation_labels: tuple[str, ...]
@@ -52,6 +57,12 @@ class Schema:
     to_name: str = "text"
     text_key: str = "text"
     arguments: dict[str, ArgumentTypes] = field(default_factory=dict)
+    relations_labelled: bool = True
+
+    @property
+    def span_control(self) -> str:
+        """The config's span control as written in XML, for messages."""
+        return f'<Labels name="{self.from_name}" toName="{self.to_name}"> on <Text value="${self.text_key}">'
 
     @property
     def iob_tags(self) -> tuple[str, ...]:
@@ -90,7 +101,10 @@ def _relation_labels(config: str) -> tuple[str, ...]:
 
 def parse_schema(config: str, arguments: dict[str, dict] | None = None) -> Schema:
     """Schema of a labeling config string, with optional relation argument types."""
-    interface = LabelInterface(config)
+    try:
+        interface = LabelInterface(config)
+    except Exception as error:  # the SDK raises its own exception classes for every kind of bad XML
+        raise SchemaError(f"not a valid labeling config: {' '.join(str(error).split())}") from None
     span_controls = [
         control
         for control in interface.controls
@@ -108,6 +122,8 @@ def parse_schema(config: str, arguments: dict[str, dict] | None = None) -> Schem
     for label, spec in (arguments or {}).items():
         if label not in relation_labels:
             raise SchemaError(f"relation arguments name {label!r}, which the config does not have")
+        if not (isinstance(spec, dict) and all(isinstance(spec.get(k), list) for k in ("head", "tail"))):
+            raise SchemaError(f"relation arguments of {label!r} need 'head' and 'tail' lists of labels")
         argument_types[label] = ArgumentTypes(
             head=frozenset(spec["head"]),
             tail=frozenset(spec["tail"]),
@@ -115,7 +131,8 @@ def parse_schema(config: str, arguments: dict[str, dict] | None = None) -> Schem
         )
     return Schema(
         entity_labels=tuple(control.labels),
-        relation_labels=relation_labels,
+        relation_labels=relation_labels or (UNLABELLED,),
+        relations_labelled=bool(relation_labels),
         from_name=control.name,
         to_name=text_object.name,
         text_key=text_object.value.lstrip("$"),
@@ -133,9 +150,16 @@ def load_schema(config_path: Path, arguments_path: Path | None = None) -> Schema
         arguments_path = config_path.parent / "relation_arguments.json"
     try:
         arguments = json.loads(Path(arguments_path).read_text("utf-8")) if arguments_path else None
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise SchemaError(f"{arguments_path}: not valid JSON: {error}") from error
-    return parse_schema(config_path.read_text("utf-8"), arguments)
+    if arguments is not None and not isinstance(arguments, dict):
+        raise SchemaError(f"{arguments_path}: must be an object mapping relation labels to argument types")
+    try:
+        return parse_schema(config_path.read_text("utf-8"), arguments)
+    except UnicodeDecodeError:
+        raise SchemaError(f"{config_path}: not UTF-8 text") from None
+    except SchemaError as error:
+        raise SchemaError(f"{config_path}: {error}") from None
 
 
 def default_config() -> Path:

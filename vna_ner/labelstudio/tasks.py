@@ -32,7 +32,7 @@ def annotation_result(
             "from_id": relation.head,
             "to_id": relation.tail,
             "direction": "right",
-            "labels": [relation.label],
+            "labels": [relation.label] if schema.relations_labelled else [],
         }
         for relation in relations
     ]

@@ -12,11 +12,11 @@ from vna_ner.errors import InputError
 from vna_ner.labelstudio import export as labelstudio_export
 from vna_ner.labelstudio.export import (
     Annotation,
+    Utf16Offsets,
     Utf16OffsetWarning,
     choose_gold,
     iter_tasks,
     read_documents,
-    Utf16Offsets,
 )
 from vna_ner.labelstudio.schema import load_schema
 from vna_ner.labelstudio.tasks import document_to_task
@@ -49,7 +49,10 @@ def test_a_valid_export_gives_documents_with_spans_and_relations(tmp_path):
         ([region("a", 3, 8, "Gianx")], "region a: value.text 'Gianx' differs from text[3:8] = 'Giang'"),
         ([region("a", 3, 8, "Giang"), region("b", 6, 12, "ng, vi")], "region b: overlaps region a"),
         ([region("a", 8, 8, "")], "region a: empty or reversed span [8, 8)"),
-        ([region("a", 3, 8, "Giang", "PERSON")], "region a: unknown label(s) 'PERSON' (1 region(s) in 1 task(s))"),
+        (
+            [region("a", 3, 8, "Giang", "PERSON")],
+            "region a: unknown label(s) 'PERSON' (1 region(s) in 1 task(s))",
+        ),
         (
             [region("a", 3, 8, "Giang"), relation("a", "zz")],
             "relation a->zz: points to missing region(s) ['zz']",

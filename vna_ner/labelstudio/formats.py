@@ -126,7 +126,7 @@ def _int(digits: str) -> int | float:
 
 
 def lone_surrogate(value: Any) -> str | None:
-    """The first place ``value`` holds a lone UTF-16 surrogate (not valid Unicode): ``data.text, character 12``."""
+    """The first place ``value`` holds a lone surrogate (invalid Unicode), as ``data.text, character 12``."""
     stack: list[tuple[str, Any]] = [("", value)]
     while stack:
         path, item = stack.pop()

@@ -166,6 +166,10 @@ class _TaskReader:
     def failed(self) -> bool:
         return bool(self.problems or self.once)
 
+    def _found(self) -> tuple[int, int]:
+        """A mark that changes whenever a problem is found."""
+        return len(self.problems), sum(once.regions for once in self.once.values())
+
     def problem(self, where: str, message: str, region: str | None = None) -> None:
         self.problems.append((self.position, Problem(where, message, region)))
 
@@ -212,6 +216,7 @@ class _TaskReader:
             return None
         document = Document(id=doc_id, text=text, provenance=provenance, task_id=raw.get("id"))
         task = Task(document=document)
+        found_before = self._found()
         for kind, target in (("annotations", task.annotations), ("predictions", task.predictions)):
             records = raw.get(kind)
             if records is None:
@@ -233,7 +238,8 @@ class _TaskReader:
                     target.append(annotation)
         drafts = raw.get("drafts")
         task.drafts = len(drafts) if isinstance(drafts, list) else 0
-        if self.unannotated == "error" and choose_gold(task.annotations) is None and not self.failed:
+        unread = self._found() != found_before  # an annotation with problems is no gold, and said so
+        if self.unannotated == "error" and choose_gold(task.annotations) is None and not unread:
             self.problem(
                 where,
                 f"no submitted annotation ({unannotated_reason(task)}); "
@@ -257,7 +263,7 @@ class _TaskReader:
         return [Provenance(source=p["source"], offset=p["offset"]) for p in items]
 
     def _annotation(self, record: dict[str, Any], text: str, where: str) -> Annotation | None:
-        before = len(self.problems), sum(o.regions for o in self.once.values())
+        before = self._found()
         if "id" in record and record["id"] is not None and not _is_id(record["id"]):
             self.problem(where, f"'id' must be a string or an integer, not {shown(record['id'])}")
         for flag in ("ground_truth", "was_cancelled"):
@@ -310,7 +316,7 @@ class _TaskReader:
             )
         annotation.entities = ordered
         annotation.relations = self._relations(relations, {s.id: s for s in spans}, where)
-        if (len(self.problems), sum(o.regions for o in self.once.values())) != before:
+        if self._found() != before:
             return None
         return annotation
 

@@ -232,7 +232,10 @@ class _TaskReader:
                     self.problem(where, f"every item of '{kind}' must be an object, got {shown(record)}")
                     continue
                 record_id = record.get("id")
-                name = f"{where} {kind[:-1]} {record_id if _is_id(record_id) else shown(record_id)}"
+                shown_id = (
+                    "" if record_id is None else f" {record_id if _is_id(record_id) else shown(record_id)}"
+                )
+                name = f"{where} {kind[:-1]}{shown_id}"
                 annotation = self._annotation(record, text, name)
                 if annotation is not None:
                     target.append(annotation)
@@ -287,6 +290,7 @@ class _TaskReader:
         )
         spans: list[Span] = []
         relations: list[tuple[int, dict[str, Any]]] = []
+        refused: set[str] = set()
         for number, region in enumerate(result, start=1):
             if not isinstance(region, dict):
                 self.problem(
@@ -294,14 +298,15 @@ class _TaskReader:
                 )
                 continue
             kind = self._kind(region, where, number)
+            span = self._span(region, text, where, number, annotation) if kind == "span" else None
             if kind == "relation":
                 relations.append((number, region))
-            elif kind == "span":
-                span = self._span(region, text, where, number, annotation)
-                if span is not None:
-                    spans.append(span)
-            elif kind is not None:
+            elif span is not None:
+                spans.append(span)
+            elif kind is not None and kind != "span":
                 annotation.ignored[kind] += 1
+            elif _is_id(region.get("id")):
+                refused.add(str(region["id"]))  # reported: relations to it are not reported again
         ids = Counter(span.id for span in spans)
         for region_id in sorted(rid for rid, count in ids.items() if count > 1):
             self.problem(where, f"{ids[region_id]} regions share this id", region_id)
@@ -315,7 +320,7 @@ class _TaskReader:
                 span.id,
             )
         annotation.entities = ordered
-        annotation.relations = self._relations(relations, {s.id: s for s in spans}, where)
+        annotation.relations = self._relations(relations, {s.id: s for s in spans}, refused, where)
         if self._found() != before:
             return None
         return annotation
@@ -442,7 +447,7 @@ class _TaskReader:
         return start, end, False
 
     def _relations(
-        self, regions: list[tuple[int, dict[str, Any]]], spans: dict[str, Span], where: str
+        self, regions: list[tuple[int, dict[str, Any]]], spans: dict[str, Span], refused: set[str], where: str
     ) -> list[Relation]:
         relations = []
         schema = self.schema
@@ -467,6 +472,8 @@ class _TaskReader:
                 self.problem(where, f"'labels' must be a list of strings, got {shown(labels)}", name)
                 continue
             missing = [rid for rid in (head, tail) if rid not in spans]
+            if set(missing) & refused:
+                continue  # its region was refused, and said so
             if missing:
                 self.problem(where, f"points to missing region(s) {missing}", name)
                 continue

@@ -315,6 +315,9 @@ def _read_jsonl(path: Path, reading: _Reading) -> None:
             except json.JSONDecodeError as error:
                 reading.problem(where, f"not valid JSON: {error.msg} at column {error.colno}")
                 continue
+            except RecursionError:
+                reading.problem(where, "not usable JSON: nested too deeply")
+                continue
             if not isinstance(record, dict) or not isinstance(record.get("id"), str):
                 reading.problem(where, 'expected a JSON object with a string "id"')
                 continue

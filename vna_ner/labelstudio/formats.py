@@ -21,7 +21,7 @@ from vna_ner.labelstudio.schema import Schema
 CHOOSE = (
     "export the project from Label Studio as JSON or JSON-MIN, or give a JSONL file with one task per line"
 )
-CHUNK = 1 << 20  # characters decoded at a time
+CHUNK = 1 << 16  # bytes decoded at a time; a larger item grows the buffer as needed
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -51,7 +51,7 @@ def test_a_valid_export_gives_documents_with_spans_and_relations(tmp_path):
         ([region("a", 8, 8, "")], "region a: empty or reversed span [8, 8)"),
         (
             [region("a", 3, 8, "Giang", "PERSON")],
-            "region a: unknown label(s) 'PERSON' (1 region(s) in 1 task(s))",
+            "region a: unknown label 'PERSON' (1 region(s) in 1 task(s))",
         ),
         (
             [region("a", 3, 8, "Giang"), relation("a", "zz")],
@@ -63,7 +63,7 @@ def test_a_valid_export_gives_documents_with_spans_and_relations(tmp_path):
         ),
         (
             [region("a", 3, 8, "Giang"), region("b", 42, 47, "Hanoi", "LOC"), relation("a", "b", "LIKES")],
-            "relation a->b: unknown relation label(s) 'LIKES' (1 region(s) in 1 task(s))",
+            "relation a->b: unknown relation label 'LIKES' (1 region(s) in 1 task(s))",
         ),
         (
             [region("a", 3, 8, "Giang"), region("b", 42, 47, "Hanoi", "LOC"), relation("a", "b", "ALIAS_OF")],

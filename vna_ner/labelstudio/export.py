@@ -523,15 +523,15 @@ class _TaskReader:
             spread = f"{once.regions} region(s) in {len(once.tasks)} task(s)"
             if key[0] == "labels":
                 message = (
-                    f"unknown label(s) {_listed(once.values)} ({spread}): the export's labels are "
-                    f"{_listed(self.entity_labels)}, the config's are {', '.join(schema.entity_labels)}; "
-                    f"{FIX_CONFIG}"
+                    f"unknown label{_s(once.values)} {_listed(once.values)} ({spread}): "
+                    f"the export's labels are {_listed(self.entity_labels)}, "
+                    f"the config's are {', '.join(schema.entity_labels)}; {FIX_CONFIG}"
                 )
             elif key[0] == "relation labels":
                 message = (
-                    f"unknown relation label(s) {_listed(once.values)} ({spread}): the export's are "
-                    f"{_listed(self.relation_labels)}, the config's are {', '.join(schema.relation_labels)}; "
-                    f"{FIX_CONFIG}"
+                    f"unknown relation label{_s(once.values)} {_listed(once.values)} ({spread}): "
+                    f"the export's are {_listed(self.relation_labels)}, "
+                    f"the config's are {', '.join(schema.relation_labels)}; {FIX_CONFIG}"
                 )
             elif key[0] == "text":
                 message = (
@@ -548,6 +548,10 @@ class _TaskReader:
                 )
             found.append((once.position, Problem(once.where, message, once.region)))
         return found
+
+
+def _s(counts: Counter[str]) -> str:
+    return "s" if len(counts) > 1 else ""
 
 
 def _listed(counts: Counter[str], most: int = 20) -> str:

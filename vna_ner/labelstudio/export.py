@@ -362,7 +362,12 @@ class _TaskReader:
         if not isinstance(value, dict):
             report(f"'value' must be an object, got {shown(value)}")
             return None
-        start, end, labels, surface = (value.get(k) for k in ("start", "end", "labels", "text"))
+        start, end, labels, surface = (
+            value.get("start"),
+            value.get("end"),
+            value.get("labels"),
+            value.get("text"),
+        )
         if not isinstance(labels, list) or len(labels) != 1 or not isinstance(labels[0], str):
             got = f"{labels!r:.80}" if isinstance(labels, list) else shown(labels)
             report(f"a region needs exactly one label, got {got}")
@@ -449,7 +454,7 @@ class _TaskReader:
     def _relations(
         self, regions: list[tuple[int, dict[str, Any]]], spans: dict[str, Span], refused: set[str], where: str
     ) -> list[Relation]:
-        relations = []
+        relations: set[Relation] = set()
         schema = self.schema
         for number, region in regions:
             head, tail = region.get("from_id"), region.get("to_id")
@@ -512,7 +517,7 @@ class _TaskReader:
             if relation in relations:
                 self.problem(where, f"{label} is given twice", name)
                 continue
-            relations.append(relation)
+            relations.add(relation)
         return sorted(relations)
 
     def said_once_problems(self) -> list[tuple[int, Problem]]:

@@ -42,7 +42,7 @@ class _Items:
         self.decoder = codecs.getincrementaldecoder("utf-8")()
         self.buffer, self.pos, self.eof = "", 0, False
         self.bytes_read, self.consumed_chars, self.consumed_lines = 0, 0, 0
-        self.json = json.JSONDecoder(parse_int=_int)
+        self.json = json.JSONDecoder()
 
     def read(self, size: int = CHUNK) -> bool:
         """Append up to ``size`` more bytes to the buffer (dropping what was consumed); False at the end."""
@@ -85,6 +85,8 @@ class _Items:
                 raise self._invalid(error.pos, error.msg) from None
             except RecursionError:
                 raise self._invalid(self.pos, f"item #{number} is nested too deeply") from None
+            except ValueError:  # an integer of more digits than Python converts
+                raise self._invalid(self.pos, f"item #{number} holds a number too long to read") from None
         suspect = _SURROGATE_ESCAPE.search(self.buffer, self.pos, end) is not None
         self.pos = end
         return value, suspect
@@ -118,11 +120,6 @@ class _Items:
         else:
             found = "an empty file" if not first else f"a file starting with {first!r}"
             raise _refuse(self.path, f"not a Label Studio export ({found}): {CHOOSE}")
-
-
-def _int(digits: str) -> int | float:
-    """A JSON integer; one too long for Python to convert is infinite (and refused where a number counts)."""
-    return int(digits) if len(digits) <= 4000 else float("inf")
 
 
 def lone_surrogate(value: Any) -> str | None:

@@ -21,7 +21,7 @@ def test_the_battery_holds_at_least_sixty_bad_exports():
 
 
 def _run(command: list[str]) -> tuple[int, str]:
-    result = CliRunner().invoke(main, command)
+    result = CliRunner().invoke(main, command, env={"VNA_NER_DEBUG": "1"})  # a crash stays a crash
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, result.output
 

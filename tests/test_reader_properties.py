@@ -121,7 +121,8 @@ def test_any_value_anywhere_is_converted_exactly_or_refused_without_traceback(tm
     out = folder / "out"
     codes = []
     for command in (["validate"], ["build", "--quiet", "--out", str(out)]):
-        result = CliRunner().invoke(main, [*command, str(export), "--config", str(CONFIG)])
+        arguments = [*command, str(export), "--config", str(CONFIG)]
+        result = CliRunner().invoke(main, arguments, env={"VNA_NER_DEBUG": "1"})  # a crash stays a crash
         assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
         assert result.exit_code in (0, 1) and "Traceback" not in result.output
         codes.append(result.exit_code)

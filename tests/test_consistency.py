@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from helpers import CONFIG, REPO
 from vna_ner.cli import main
 from vna_ner.corpus.consistency import check_consistency, read_exceptions
+from vna_ner.dataset.align import tokenize
 from vna_ner.documents import Document, Relation, Span
 from vna_ner.errors import InputError
 from vna_ner.labelstudio.export import read_documents
@@ -117,3 +118,142 @@ def test_the_check_command_exits_1_on_findings(tmp_path):
     result = CliRunner().invoke(main, ["check", str(export), "--config", str(CONFIG)])
     assert result.exit_code == 1
     assert "[missed] task-1@6 'Cuba': annotated LOC elsewhere, not here" in result.output
+
+
+def _sentence_starts(text: str) -> list[int]:
+    """The dataset's sentences, as ``vna-ner check`` gives them to the checker."""
+    offsets, firsts = tokenize(text)
+    return [offsets[i][0] for i in firsts]
+
+
+def _relation_messages(document: Document) -> list[str]:
+    reported, _ = check_consistency([document], SCHEMA, sentence_starts=_sentence_starts)
+    return [f.message for f in reported if f.kind in ("relation", "span")]
+
+
+def _spans(text: str, *items: tuple[str, str]) -> list[Span]:
+    """Spans for ``(surface, label)`` pairs, each found after the previous one; ids 1, 2, …"""
+    spans, cursor = [], 0
+    for number, (surface, label) in enumerate(items, start=1):
+        start = text.index(surface, cursor)
+        cursor = start + len(surface)
+        spans.append(Span(start, cursor, label, surface, str(number)))
+    return spans
+
+
+def test_an_anniversary_annotated_as_an_event_is_reported():
+    text = "le 96e anniversaire de la fondation du Parti et le 14e Congrès national du Parti"
+    spans = _spans(
+        text, ("96e anniversaire de la fondation du Parti", "EVENT"), ("14e Congrès national", "EVENT")
+    )
+    assert _relation_messages(Document("a", text, spans)) == ["an anniversary is not an EVENT"]
+    assert _relation_messages(Document("a", text, spans[1:])) == []
+
+
+def test_alias_of_between_titles_is_reported():
+    text = "Le PM Pham Minh Chinh, Premier ministre, au WEF, Forum économique mondial."
+    spans = _spans(
+        text,
+        ("PM", "TITLE"),
+        ("Premier ministre", "TITLE"),
+        ("WEF", "ORG"),
+        ("Forum économique mondial", "ORG"),
+    )
+    titles = Document("a", text, spans, [Relation("1", "2", "ALIAS_OF")])
+    organisations = Document("a", text, spans, [Relation("3", "4", "ALIAS_OF")])
+    assert _relation_messages(titles) == ["ALIAS_OF between titles"]
+    assert _relation_messages(organisations) == []
+
+
+def test_alias_of_goes_to_the_nearest_earlier_full_form_or_else_the_first_later_one():
+    text = "Photo : VNA. Agence vietnamienne d’Information (VNA). Agence vietnamienne d’Information. VNA"
+    spans = _spans(
+        text,
+        ("VNA", "ORG"),
+        ("Agence vietnamienne d’Information", "ORG"),
+        ("VNA", "ORG"),
+        ("Agence vietnamienne d’Information", "ORG"),
+        ("VNA", "ORG"),
+    )
+    right = [Relation("1", "2", "ALIAS_OF"), Relation("3", "2", "ALIAS_OF"), Relation("5", "4", "ALIAS_OF")]
+    assert _relation_messages(Document("a", text, spans, right)) == []
+    wrong = [Relation("1", "4", "ALIAS_OF"), Relation("3", "2", "ALIAS_OF"), Relation("5", "2", "ALIAS_OF")]
+    assert _relation_messages(Document("a", text, spans, wrong)) == [
+        f"ALIAS_OF goes to 'Agence vietnamienne d’Information'@{spans[3].start}, not to its nearest earlier "
+        f"(or first later) mention @{spans[1].start}",
+        f"ALIAS_OF goes to 'Agence vietnamienne d’Information'@{spans[1].start}, not to its nearest earlier "
+        f"(or first later) mention @{spans[3].start}",
+    ]
+
+
+def test_a_spelling_variant_without_alias_of_is_reported_but_not_a_title_or_a_new_wording():
+    # 002-main: the glued, curly-apostrophe repeat of the session's name is a typo variant (GUIDELINES §3.16).
+    text = (
+        "la 76e session de l'Assemblée générale. Le Secrétaire général. "
+        "La 76e sessionde l’Assemblée générale. Le secrétaire général. "
+        "Comité pour l’intégration, Comité de l’intégration."
+    )
+    spans = _spans(
+        text,
+        ("76e session de l'Assemblée générale", "EVENT"),
+        ("Secrétaire général", "TITLE"),
+        ("76e sessionde l’Assemblée générale", "EVENT"),
+        ("secrétaire général", "TITLE"),
+        ("Comité pour l’intégration", "ORG"),
+        ("Comité de l’intégration", "ORG"),
+    )
+    assert _relation_messages(Document("a", text, spans)) == [
+        f'spelling variant of "76e session de l\'Assemblée générale"@{spans[0].start} without ALIAS_OF'
+    ]
+    assert _relation_messages(Document("a", text, spans, [Relation("3", "1", "ALIAS_OF")])) == []
+
+
+def test_only_has_title_and_alias_of_reach_into_another_sentence():
+    text = "Hoang Trung Hai est arrivé.\nLe secrétaire a reçu Luis Torres."
+    spans = _spans(text, ("Hoang Trung Hai", "PER"), ("secrétaire", "TITLE"), ("Luis Torres", "PER"))
+    across = Document("a", text, spans, [Relation("1", "2", "HAS_TITLE"), Relation("1", "3", "MEETS")])
+    assert _relation_messages(across) == ["MEETS to 'Luis Torres'@49 in another sentence"]
+    assert _relation_messages(Document("a", text, spans, [Relation("1", "2", "HAS_TITLE")])) == []
+
+
+def test_visits_needs_a_travel_or_visit_word_in_its_sentence():
+    # 002-t05 in 1.0: activity at a session in Geneva, no travel verb (GUIDELINES §3.17).
+    activity = "Nguyen Thi Ha a défendu le rapport au siège des Nations unies à Genève."
+    travel = "Hoang Trung Hai a effectué une visite de travail à Cuba."
+    for text, expected in (
+        (activity, ["VISITS 'Genève': the sentence holds no travel or visit word"]),
+        (travel, []),
+    ):
+        head, tail = text.split(" a ")[0], text.rstrip(".").split(" à ")[-1]
+        spans = _spans(text, (head, "PER"), (tail, "LOC"))
+        assert _relation_messages(Document("a", text, spans, [Relation("1", "2", "VISITS")])) == expected
+
+
+def test_works_for_that_goes_on_through_a_unit_to_its_party_is_reported():
+    # 003-main in 1.0: To Lam worked for the Comité central (CC) and for the Parti communiste du Vietnam.
+    text = "secrétaire général du Comité central (CC) du Parti communiste du Vietnam (PCV), To Lam"
+    spans = _spans(text, ("Comité central", "ORG"), ("Parti communiste du Vietnam", "ORG"), ("To Lam", "PER"))
+    unit = [Relation("1", "2", "PART_OF"), Relation("3", "1", "WORKS_FOR")]
+    assert _relation_messages(Document("a", text, spans, unit)) == []
+    both = [*unit, Relation("3", "2", "WORKS_FOR")]
+    assert _relation_messages(Document("a", text, spans, both)) == [
+        "WORKS_FOR both 'Comité central' and the organisation it is PART_OF, 'Parti communiste du Vietnam'"
+    ]
+
+
+def test_the_check_command_applies_the_sentence_rules(tmp_path):
+    export = tmp_path / "export.json"
+    region = '{{"id": "{0}", "from_name": "label", "to_name": "text", "type": "labels", "value": {1}}}'
+    results = [
+        region.format("p", '{"start": 0, "end": 2, "text": "Ha", "labels": ["PER"]}'),
+        region.format("l", '{"start": 13, "end": 19, "text": "Genève", "labels": ["LOC"]}'),
+        '{"from_id": "p", "to_id": "l", "type": "relation", "direction": "right", "labels": ["VISITS"]}',
+    ]
+    export.write_text(
+        '[{"id": 1, "data": {"text": "Ha a parlé à\\nGenève"}, "annotations": [{"id": 2, "result": ['
+        + ", ".join(results)
+        + "]}]}]"
+    )
+    result = CliRunner().invoke(main, ["check", str(export), "--config", str(CONFIG)])
+    assert "[relation] task-1@0 'Ha': VISITS to 'Genève'@13 in another sentence" in result.output
+    assert result.exit_code == 1

@@ -11,7 +11,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,9 +21,14 @@ from vna_ner.errors import InputError, OutputError
 from vna_ner.files import check_output, write_text_atomically
 from vna_ner.labelstudio.schema import Schema, SchemaError, default_config, load_schema
 
+if TYPE_CHECKING:
+    from vna_ner.documents import Document
+
 EXIT_INVALID = 1
 _EXPORT = "annotations/gold.json"
 _EXCEPTIONS = "annotations/consistency_exceptions.json"
+_PREVIOUS_RELEASE = "annotations/releases/1.0/gold.json"
+_ERRATA_REASONS = "annotations/releases/1.1-errata.json"
 
 
 _REPORTED = (InputError, OutputError, SchemaError, SplitError, FileNotFoundError)
@@ -274,19 +279,61 @@ def to_labelstudio(
 def check(export: str, config: str | None, offsets: str, unannotated: str, exceptions: str | None) -> None:
     """List inconsistencies in the gold of EXPORT; exit 1 if any is not accepted."""
     from vna_ner.corpus.consistency import check_consistency, read_exceptions
+    from vna_ner.dataset.align import tokenize
     from vna_ner.labelstudio.export import read_documents
+
+    def sentence_starts(text: str) -> list[int]:
+        offsets, firsts = tokenize(text)
+        return [offsets[i][0] for i in firsts]
 
     schema = _schema(config)
     if exceptions is None and export == _EXPORT and Path(_EXCEPTIONS).exists():
         exceptions = _EXCEPTIONS  # the gold's own accepted findings, never applied to another export
     accepted_list = read_exceptions(Path(exceptions)) if exceptions else []
     documents = read_documents(Path(export), schema, offsets=offsets, unannotated=unannotated)
-    reported, accepted = check_consistency(documents, schema, accepted_list)
+    reported, accepted = check_consistency(documents, schema, accepted_list, sentence_starts)
     for finding in reported:
         click.echo(str(finding))
     click.echo(f"{len(reported)} finding(s) reported, {len(accepted)} accepted by exceptions")
     if reported:
         sys.exit(EXIT_INVALID)
+
+
+def _release_documents(path: Path, schema: Schema) -> list[Document]:
+    """The gold documents of a Label Studio export, or of every split of a built folder."""
+    if path.is_dir():
+        from vna_ner.dataset.load import documents_of, load
+
+        return [d for split in SPLITS for d in documents_of(load(split=split, data_dir=path))]
+    from vna_ner.labelstudio.export import read_documents
+
+    return read_documents(path, schema)
+
+
+@main.command()
+@click.argument("old", type=click.Path(exists=True))
+@click.argument("new", type=click.Path(exists=True))
+@config_option
+@click.option(
+    "--json", "json_output", type=click.Path(dir_okay=False), help="Also write the diff as JSON here."
+)
+def diff(old: str, new: str, config: str | None, json_output: str | None) -> None:
+    """What changed from OLD to NEW (two Label Studio exports or two built splits folders), per document.
+
+    Entities and relations added, removed, relabelled (same span, new label) or re-bounded (overlapping,
+    same label); relations are compared by their argument spans. Prints a summary table, then each change.
+    """
+    from vna_ner.corpus.diff import diff_json, diff_releases, format_diff
+
+    if json_output:
+        check_output(Path(json_output))
+    schema = _schema(config)
+    changes = diff_releases(_release_documents(Path(old), schema), _release_documents(Path(new), schema))
+    click.echo(format_diff(changes))
+    if json_output:
+        write_text_atomically(
+            Path(json_output), json.dumps(diff_json(changes), indent=2, ensure_ascii=False) + "\n"
+        )
 
 
 @main.command()
@@ -432,24 +479,52 @@ def leaderboard_render(board: str, readme: str) -> None:
 @click.option(
     "--data-dir", default="splits", show_default=True, type=click.Path(file_okay=False, exists=True)
 )
+@click.option(
+    "--previous",
+    default=_PREVIOUS_RELEASE,
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The previous release's export; the card's errata list the changes from it to EXPORT.",
+)
+@click.option(
+    "--errata-reasons",
+    default=_ERRATA_REASONS,
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The reason of each change (JSON); a change without a reason is an error.",
+)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the card is not what the data gives.")
-def card(export: str, config: str | None, card_path: str, data_dir: str, check: bool) -> None:
+def card(
+    export: str,
+    config: str | None,
+    card_path: str,
+    data_dir: str,
+    previous: str,
+    errata_reasons: str,
+    check: bool,
+) -> None:
     """Regenerate the dataset card's YAML and statistics from the built splits and the gold EXPORT.
 
     The card is also copied to DATA_DIR/README.md, so the splits folder is a Hub-style dataset.
     """
     from vna_ner.corpus.agreement import pass_agreement
+    from vna_ner.corpus.diff import diff_releases, errata_markdown, read_reasons
     from vna_ner.dataset.card import agreement_block, card_metadata, load_all, render_card, statistics_block
-    from vna_ner.labelstudio.export import iter_tasks
+    from vna_ner.labelstudio.export import iter_tasks, read_documents
 
     targets = [Path(card_path), Path(data_dir) / "README.md"]
     if not check:
         for target in targets:
             check_output(target)
+    schema = _schema(config)
     splits = load_all(Path(data_dir))
     blocks = {
         "statistics": lambda: statistics_block(splits),
-        "agreement": lambda: agreement_block(pass_agreement(iter_tasks(Path(export), _schema(config)))),
+        "agreement": lambda: agreement_block(pass_agreement(iter_tasks(Path(export), schema))),
+        "errata": lambda: errata_markdown(
+            diff_releases(read_documents(Path(previous), schema), read_documents(Path(export), schema)),
+            read_reasons(Path(errata_reasons)),
+        ),
     }
     rendered = render_card(Path(card_path).read_text("utf-8"), blocks, card_metadata(splits))
     if check:

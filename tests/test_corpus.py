@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +110,30 @@ def test_the_second_pass_standoff_is_converted_from_the_annotators_inline_files(
     for path in inline:
         expected = (AGREEMENT / "second_pass" / f"{path.stem}.ann").read_text("utf-8")
         assert module.to_standoff(path.read_text("utf-8"), texts[path.stem], path.stem) == expected
+
+
+RELEASES = REPO / "annotations" / "releases"
+
+
+def _splits_of(manifest: Path) -> dict[str, str]:
+    listed = json.loads(manifest.read_text("utf-8"))["splits"]
+    return {entry["id"]: split for split, entries in listed.items() for entry in entries}
+
+
+def test_no_1_0_document_changes_split_in_1_1():
+    before = _splits_of(RELEASES / "1.0" / "manifest.json")
+    after = _splits_of(REPO / "splits" / "manifest.json")
+    assert len(before) == 31
+    assert {doc: after.get(doc) for doc in before} == before
+
+
+def test_the_release_version_is_one_in_the_package_manifest_card_guidelines_and_citation():
+    version = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]["version"]
+    assert version == "1.1.0"
+    assert json.loads((REPO / "splits" / "manifest.json").read_text("utf-8"))["version"] == version
+    assert f"release **{version}**" in (REPO / "DATASET_CARD.md").read_text("utf-8")
+    assert f"version {version}}}" in (REPO / "README.md").read_text("utf-8")
+    major_minor = version.rsplit(".", 1)[0]
+    guidelines = (REPO / "annotations" / "GUIDELINES.md").read_text("utf-8")
+    assert f"Version: **{major_minor}**" in guidelines
+    assert f"- **{major_minor}** (" in guidelines  # its changelog entry

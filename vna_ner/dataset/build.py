@@ -18,6 +18,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -243,7 +244,7 @@ def _write(
         with Path(export).open("rb") as stream:
             export_digest = hashlib.file_digest(stream, "sha256").hexdigest()
         with (folder / MANIFEST).open("w", encoding="utf-8") as manifest:
-            write_manifest(manifest, export_digest, listed)
+            write_manifest(manifest, export_digest, listed, version=package_version("vna-ner"))
     return tally.statistics()
 
 
@@ -253,10 +254,13 @@ def _changed(export: Path, difference: str) -> InputError:
     )
 
 
-def write_manifest(out: TextIO, export_digest: str, listed: Mapping[str, TextIO]) -> None:
+def write_manifest(
+    out: TextIO, export_digest: str, listed: Mapping[str, TextIO], *, version: str | None = None
+) -> None:
     """Write the manifest as ``json.dumps(..., indent=2, sort_keys=True)`` would, streaming its entries.
 
-    ``listed`` maps each split to a file of its entries, one JSON object per line, in build order.
+    ``listed`` maps each split to a file of its entries, one JSON object per line, in build order;
+    ``version``, the release the splits belong to (the package's version), is written if given.
     """
     out.write(f'{{\n  "export_sha256": {json.dumps(export_digest)},\n  "splits": {{')
     for number, split in enumerate(sorted(listed)):
@@ -269,4 +273,4 @@ def write_manifest(out: TextIO, export_digest: str, listed: Mapping[str, TextIO]
             out.write(f"{',' if written else ''}\n      {entry}")
             written += 1
         out.write("\n    ]" if written else "]")
-    out.write("\n  }\n}\n")
+    out.write("\n  }" + (f',\n  "version": {json.dumps(version)}' if version else "") + "\n}\n")

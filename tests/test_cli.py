@@ -18,7 +18,18 @@ SCHEMA = load_schema(CONFIG)
 
 @pytest.mark.parametrize(
     "command",
-    ["validate", "build", "stats", "to-labelstudio", "check", "agreement", "card", "eval", "leaderboard"],
+    [
+        "validate",
+        "build",
+        "stats",
+        "to-labelstudio",
+        "check",
+        "diff",
+        "agreement",
+        "card",
+        "eval",
+        "leaderboard",
+    ],
 )
 def test_every_subcommand_explains_itself(command):
     result = CliRunner().invoke(main, [command, "--help"])

@@ -20,7 +20,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from vna_ner.documents import Document, Span
+from vna_ner.documents import Document
 from vna_ner.errors import InputError, Problem
 
 KINDS = ("entity", "relation")
@@ -57,8 +57,8 @@ class Change:
         }
 
 
-def _entity(span: Span | EntityKey, text: str) -> str:
-    start, end, label = (span.start, span.end, span.label) if isinstance(span, Span) else span
+def _entity(key: EntityKey, text: str) -> str:
+    start, end, label = key
     return f'{label} "{text[start:end]}" [{start}, {end})'
 
 

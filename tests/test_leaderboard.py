@@ -251,11 +251,54 @@ def test_the_readme_section_is_put_between_the_markers_and_nothing_else_changes(
     assert with_readme_section(updated, "new table") == updated
 
 
-def test_a_readme_without_markers_gets_a_leaderboard_section_at_the_end():
-    assert (
-        with_readme_section("# P\n\ntext\n", "table")
-        == f"# P\n\ntext\n\n## Leaderboard\n\n{START}\ntable\n{END}\n"
+@pytest.mark.parametrize(
+    "text", [None, "# Someone else's project\n", f"# P\n\n{END}\nold\n{START}\n", f"# P\n\n{START}\n"]
+)
+def test_adding_never_edits_a_readme_without_both_markers_and_writes_nothing(tmp_path: Path, text):
+    readme = tmp_path / "README.md"
+    if text is not None:
+        readme.write_text(text)
+    predictions = write_predictions(tmp_path / "p.jsonl", "test")
+    board = tmp_path / "board" / "leaderboard.json"
+    arguments = ["leaderboard", "add", "--name", "s", "--predictions", str(predictions), "--split", "test"]
+    arguments += ["--description", "d", "--board", str(board), "--readme", str(readme)]
+
+    result = CliRunner().invoke(main, arguments)
+
+    assert result.exit_code == 1
+    assert result.output.startswith("error: ") and f"{START} and {END}" in result.output
+    assert not (tmp_path / "board").exists()
+    assert (readme.read_text() if readme.exists() else None) == text
+
+
+def test_check_reports_a_readme_without_markers(repo: Path):
+    add(
+        repo / "eval" / "leaderboard.json",
+        submission(write_predictions(repo / "eval" / "p.jsonl", "validation")),
     )
+    board_path = rendered(repo)
+    (repo / "README.md").write_text("# Project\n")
+
+    (problem,) = check(board_path, repo / "README.md")
+
+    assert problem.where == str(repo / "README.md") and "no leaderboard markers" in problem.message
+
+
+@pytest.mark.parametrize(
+    "command", [["add", "--name", "s", "--split", "test", "--description", "d"], ["render"]]
+)
+def test_default_board_and_readme_are_refused_outside_a_checkout(tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "README.md").write_text(f"# Someone else's project\n\n{START}\n{END}\n")
+    predictions = write_predictions(tmp_path / "p.jsonl", "test")
+    extra = ["--predictions", str(predictions)] if command[0] == "add" else []
+
+    result = CliRunner().invoke(main, ["leaderboard", *command, *extra])
+
+    assert result.exit_code == 2
+    assert "eval/leaderboard.json of a vna-ner checkout" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "p.jsonl"]
+    assert (tmp_path / "README.md").read_text() == f"# Someone else's project\n\n{START}\n{END}\n"
 
 
 def test_systems_given_gold_entities_appear_only_in_the_relation_table(repo: Path):

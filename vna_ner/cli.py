@@ -1,7 +1,9 @@
 """The ``vna-ner`` command: parses arguments and calls the library, nothing more.
 
-Exit codes: 0 success; 1 invalid input or unwritable output (every problem on stderr, nothing written);
-2 usage error (click's own). Errors are turned into messages in one place, :class:`_Commands`.
+Exit codes: 0 success; 1 invalid input, unwritable output (every problem on stderr, nothing written) or a
+missing extra (named on stderr); 2 usage error (click's own). Errors are turned into messages in one
+place, :class:`_Commands`. The library is imported by each command when it runs, so ``--help`` starts
+fast and a light install runs the commands it has the packages for.
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ import json
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from vna_ner.dataset.features import SPLITS
-from vna_ner.dataset.split import SplitError
-from vna_ner.errors import InputError, OutputError
+from vna_ner.errors import InputError, OutputError, missing_extra
 from vna_ner.files import check_output, write_text_atomically
 from vna_ner.labelstudio.schema import Schema, SchemaError, default_config, load_schema
 
@@ -26,12 +29,14 @@ if TYPE_CHECKING:
 
 EXIT_INVALID = 1
 _EXPORT = "annotations/gold.json"
-_EXCEPTIONS = "annotations/consistency_exceptions.json"
+_EXCEPTIONS_NAME = "consistency_exceptions.json"
 _PREVIOUS_RELEASE = "annotations/releases/1.0/gold.json"
 _ERRATA_REASONS = "annotations/releases/1.1-errata.json"
+# Commands needing every package of an extra, named whichever of its modules is found missing first.
+_EXTRA_OF_COMMAND = {"build": "build", "check": "build"}
 
 
-_REPORTED = (InputError, OutputError, SchemaError, SplitError, FileNotFoundError)
+_REPORTED = (InputError, OutputError, SchemaError, FileNotFoundError)  # and SplitError, imported late
 _DEBUG = "VNA_NER_DEBUG"
 _EPILOG = (
     "Exit codes: 0 success, 1 invalid input or an output that cannot be written (one message per problem "
@@ -42,9 +47,9 @@ _EPILOG = (
 class _Commands(click.Group):
     """The command groups: every error a command raises ends as ``error: ...`` on stderr and exit code 1.
 
-    Input and output errors are the user's to fix; any other exception is a failure of vna-ner, reported
-    in one line as a bug (with ``VNA_NER_DEBUG=1``, re-raised for its traceback). Usage errors keep
-    click's exit code 2.
+    Input and output errors are the user's to fix, and so is a missing extra (named with how to install
+    it); any other exception is a failure of vna-ner, reported in one line as a bug (with
+    ``VNA_NER_DEBUG=1``, re-raised for its traceback). Usage errors keep click's exit code 2.
     """
 
     group_class = type  # subgroups (``leaderboard``) are _Commands too, so they name their subcommand
@@ -54,13 +59,20 @@ class _Commands(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except _REPORTED as error:
-            click.echo(f"error: {error}", err=True)
-            ctx.exit(EXIT_INVALID)
         except Exception as error:
+            from vna_ner.dataset.split import SplitError  # numpy and Arrow: not imported for --help
+
+            command = " ".join(["vna-ner", *ctx.command_path.split()[1:], ctx.invoked_subcommand or ""])
+            extra = (
+                missing_extra(error, command, _EXTRA_OF_COMMAND.get(ctx.invoked_subcommand or ""))
+                if isinstance(error, ModuleNotFoundError)
+                else None
+            )
+            if isinstance(error, (*_REPORTED, SplitError)) or extra:
+                click.echo(f"error: {extra or error}", err=True)
+                ctx.exit(EXIT_INVALID)
             if os.environ.get(_DEBUG) == "1":
                 raise
-            command = " ".join(["vna-ner", *ctx.command_path.split()[1:], ctx.invoked_subcommand or ""])
             what = " ".join(str(error).split())
             what = f"{what[:300]}…" if len(what) > 300 else what
             click.echo(
@@ -69,6 +81,37 @@ class _Commands(click.Group):
                 err=True,
             )
             ctx.exit(EXIT_INVALID)
+
+
+def _in_checkout() -> bool:
+    """Whether the current folder is the root of a vna-ner source checkout (its pyproject.toml says so)."""
+    import tomllib
+
+    try:
+        project = tomllib.loads(Path("pyproject.toml").read_text("utf-8")).get("project", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return isinstance(project, dict) and project.get("name") == "vna-ner"
+
+
+def _repository_file(kind: click.Path) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A callback refusing a default that names a file of this repository outside a checkout (where it
+    would be missing or, worse, created), then checking the path as ``kind``.
+
+    The parameter's type must not check existence itself: click converts before the callback runs.
+    """
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if ctx.get_parameter_source(param.name or "") is ParameterSource.DEFAULT and not _in_checkout():
+            raise click.BadParameter(
+                f"defaults to {value} of a vna-ner checkout, and {Path.cwd()} is not one; "
+                "run inside the checkout or give it explicitly",
+                ctx,
+                param,
+            )
+        return kind.convert(value, param, ctx)
+
+    return callback
 
 
 def _schema(config: str | None) -> Schema:
@@ -81,7 +124,13 @@ config_option = click.option(
     help="Label Studio labeling config; relation_arguments.json beside it is used if present "
     "[default: the project's config, shipped with the package].",
 )
-export_argument = click.argument("export", default=_EXPORT, type=click.Path(exists=True, dir_okay=False))
+# Each command taking it says in its help: "EXPORT defaults to annotations/gold.json of a vna-ner checkout."
+export_argument = click.argument(
+    "export",
+    default=_EXPORT,
+    type=click.Path(dir_okay=False),
+    callback=_repository_file(click.Path(exists=True, dir_okay=False)),
+)
 data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, exists=True),
@@ -123,6 +172,7 @@ def validate(export: str, config: str | None, offsets: str, unannotated: str) ->
     """Check a Label Studio EXPORT (JSON, JSON-MIN or JSONL) against the config; list every problem found.
 
     It reads and checks exactly as `build` does, and ends with the account of what a build would convert.
+    EXPORT defaults to annotations/gold.json of a vna-ner checkout (refused outside one).
     """
     from vna_ner.labelstudio.account import Account
     from vna_ner.labelstudio.export import iter_documents
@@ -161,6 +211,7 @@ def build(
     """Build the Arrow splits from EXPORT and print the summary table.
 
     Documents of the previous build in --out keep their split; new documents are assigned.
+    EXPORT defaults to annotations/gold.json of a vna-ner checkout (refused outside one).
     """
     import pyarrow as pa
 
@@ -274,10 +325,13 @@ def to_labelstudio(
 @click.option(
     "--exceptions",
     type=click.Path(exists=True, dir_okay=False),
-    help=f"Accepted findings (JSON, each with a reason) [default for the gold: {_EXCEPTIONS}].",
+    help=f"Accepted findings (JSON, each with a reason) [default: {_EXCEPTIONS_NAME} beside EXPORT, if any].",
 )
 def check(export: str, config: str | None, offsets: str, unannotated: str, exceptions: str | None) -> None:
-    """List inconsistencies in the gold of EXPORT; exit 1 if any is not accepted."""
+    """List inconsistencies in the gold of EXPORT; exit 1 if any is not accepted.
+
+    EXPORT defaults to annotations/gold.json of a vna-ner checkout (refused outside one).
+    """
     from vna_ner.corpus.consistency import check_consistency, read_exceptions
     from vna_ner.dataset.align import tokenize
     from vna_ner.labelstudio.export import read_documents
@@ -287,8 +341,9 @@ def check(export: str, config: str | None, offsets: str, unannotated: str, excep
         return [offsets[i][0] for i in firsts]
 
     schema = _schema(config)
-    if exceptions is None and export == _EXPORT and Path(_EXCEPTIONS).exists():
-        exceptions = _EXCEPTIONS  # the gold's own accepted findings, never applied to another export
+    beside = Path(export).parent / _EXCEPTIONS_NAME
+    if exceptions is None and beside.exists():
+        exceptions = str(beside)
     accepted_list = read_exceptions(Path(exceptions)) if exceptions else []
     documents = read_documents(Path(export), schema, offsets=offsets, unannotated=unannotated)
     reported, accepted = check_consistency(documents, schema, accepted_list, sentence_starts)
@@ -341,7 +396,10 @@ def diff(old: str, new: str, config: str | None, json_output: str | None) -> Non
 @config_option
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the figures as JSON here.")
 def agreement(export: str, config: str | None, output: str | None) -> None:
-    """Agreement between the independent passes of EXPORT, and of each pass with the gold."""
+    """Agreement between the independent passes of EXPORT, and of each pass with the gold.
+
+    EXPORT defaults to annotations/gold.json of a vna-ner checkout (refused outside one).
+    """
     from vna_ner.corpus.agreement import pass_agreement
     from vna_ner.labelstudio.export import iter_tasks
 
@@ -365,14 +423,18 @@ board_option = click.option(
     default="eval/leaderboard.json",
     show_default=True,
     type=click.Path(dir_okay=False),
-    help="The leaderboard JSON; LEADERBOARD.md and the chart are written beside it.",
+    callback=_repository_file(click.Path(dir_okay=False)),
+    help="The leaderboard JSON; LEADERBOARD.md and the chart are written beside it. The default is the "
+    "board of a vna-ner checkout (refused outside one).",
 )
 readme_option = click.option(
     "--readme",
     default="README.md",
     show_default=True,
     type=click.Path(dir_okay=False),
-    help="README whose leaderboard section (between the leaderboard markers) is regenerated.",
+    callback=_repository_file(click.Path(dir_okay=False)),
+    help="README whose leaderboard section, between its leaderboard markers, is regenerated (one without "
+    "them is refused). The default is the README of a vna-ner checkout (refused outside one).",
 )
 
 
@@ -421,9 +483,10 @@ def leaderboard_add(
     """Score PREDICTIONS with `vna-ner eval`'s harness, add or update the entry, and re-render the board."""
     import datetime
 
-    from vna_ner.benchmark.leaderboard import Submission, add, render
+    from vna_ner.benchmark.leaderboard import Submission, add, check_renderable, render
 
     _check_board_outputs(board, readme)
+    check_renderable(Path(readme))  # before the board is written
 
     submission = Submission(
         name=name,
@@ -474,23 +537,36 @@ def leaderboard_render(board: str, readme: str) -> None:
 @export_argument
 @config_option
 @click.option(
-    "--card", "card_path", default="DATASET_CARD.md", show_default=True, type=click.Path(dir_okay=False)
+    "--card",
+    "card_path",
+    default="DATASET_CARD.md",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    callback=_repository_file(click.Path(dir_okay=False)),
+    help="The card to regenerate; the default is the card of a vna-ner checkout (refused outside one).",
 )
 @click.option(
-    "--data-dir", default="splits", show_default=True, type=click.Path(file_okay=False, exists=True)
+    "--data-dir",
+    default="splits",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    callback=_repository_file(click.Path(exists=True, file_okay=False)),
+    help="The built splits; the default is the splits of a vna-ner checkout (refused outside one).",
 )
 @click.option(
     "--previous",
     default=_PREVIOUS_RELEASE,
     show_default=True,
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(dir_okay=False),
+    callback=_repository_file(click.Path(exists=True, dir_okay=False)),
     help="The previous release's export; the card's errata list the changes from it to EXPORT.",
 )
 @click.option(
     "--errata-reasons",
     default=_ERRATA_REASONS,
     show_default=True,
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(dir_okay=False),
+    callback=_repository_file(click.Path(exists=True, dir_okay=False)),
     help="The reason of each change (JSON); a change without a reason is an error.",
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the card is not what the data gives.")
@@ -506,6 +582,7 @@ def card(
     """Regenerate the dataset card's YAML and statistics from the built splits and the gold EXPORT.
 
     The card is also copied to DATA_DIR/README.md, so the splits folder is a Hub-style dataset.
+    EXPORT defaults to annotations/gold.json of a vna-ner checkout (refused outside one).
     """
     from vna_ner.corpus.agreement import pass_agreement
     from vna_ner.corpus.diff import diff_releases, errata_markdown, read_reasons

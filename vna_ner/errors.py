@@ -31,3 +31,20 @@ class InputError(ValueError):
 
 class OutputError(OSError):
     """An output path vna-ner cannot or will not write; the message is one line a user can act on."""
+
+
+# Modules of the optional dependencies, and the extra of pyproject.toml that installs each.
+EXTRAS = {"label_studio_sdk": "labelstudio", "ijson": "labelstudio", "spacy": "build", "matplotlib": "plot"}
+
+
+def missing_extra(error: ModuleNotFoundError, what: str) -> str | None:
+    """One line telling how to install the extra that ``what`` lacks, or None if the module is not optional.
+
+    >>> missing_extra(ModuleNotFoundError(name="spacy.lang"), "vna-ner build")
+    "vna-ner build needs the 'build' extra (spacy is not installed): pip install 'vna-ner[build]'"
+    """
+    module = (error.name or "").partition(".")[0]
+    extra = EXTRAS.get(module)
+    if extra is None:
+        return None
+    return f"{what} needs the '{extra}' extra ({module} is not installed): pip install 'vna-ner[{extra}]'"

@@ -2,11 +2,12 @@
 
 The JSON is the single source: ``eval/LEADERBOARD.md``, the table between the README's leaderboard markers and
 the per-label F1 chart are rendered from it, and :func:`check` rescores every entry from its committed
-predictions so that a stale board fails.
+predictions so that a stale board fails. Only a README holding both markers is ever edited.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -201,8 +202,11 @@ def check(board_path: Path, readme: Path = README, *, data_dir: Path | None = No
     markdown = board_path.parent / MARKDOWN_NAME
     if _text(markdown) != render_markdown(board, board_path, readme):
         problems.append(Problem(str(markdown), render_hint))
-    section = render_readme_section(board, board_path, readme)
-    if readme.exists() and _text(readme) != with_readme_section(_text(readme), section):
+    try:
+        text = readme_text(readme)
+    except InputError as error:
+        return [*problems, *error.problems]
+    if text != with_readme_section(text, render_readme_section(board, board_path, readme)):
         problems.append(Problem(str(readme), f"leaderboard section {render_hint}"))
     return problems
 
@@ -339,13 +343,22 @@ def render_readme_section(board: dict[str, Any], board_path: Path, readme: Path)
     return "\n\n".join([intro, *_tables(board, "test", folder, root, per_label=False)])
 
 
-def with_readme_section(readme_text: str, section: str) -> str:
-    """``readme_text`` with ``section`` between the markers (put in a new section at the end if absent)."""
-    if START in readme_text and END in readme_text:
-        before, rest = readme_text.split(START, 1)
-        _, after = rest.split(END, 1)
-        return f"{before}{START}\n{section}\n{END}{after}"
-    return f"{readme_text.rstrip()}\n\n## Leaderboard\n\n{START}\n{section}\n{END}\n"
+def readme_text(readme: Path) -> str:
+    """The text of ``readme``, refused unless it holds the leaderboard markers, start before end."""
+    text = _text(readme)
+    if text is None or not 0 <= text.find(START) < text.find(END):
+        found = "does not exist" if text is None else "has no leaderboard markers"
+        raise InputError(
+            [Problem(str(readme), f"{found}; the table goes between lines {START} and {END}, in that order")]
+        )
+    return text
+
+
+def with_readme_section(text: str, section: str) -> str:
+    """README ``text`` (holding the markers, see :func:`readme_text`) with ``section`` between them."""
+    before, rest = text.split(START, 1)
+    _, after = rest.split(END, 1)
+    return f"{before}{START}\n{section}\n{END}{after}"
 
 
 def render_markdown(board: dict[str, Any], board_path: Path, readme: Path = README) -> str:
@@ -420,15 +433,22 @@ def render_chart(board: dict[str, Any], path: Path) -> None:
     plt.close(figure)
 
 
+def check_renderable(readme: Path) -> None:
+    """Refuse, before anything is written, a README without the markers or a missing plotting library."""
+    readme_text(readme)
+    importlib.import_module("matplotlib")  # the chart's; missing without the 'plot' extra
+
+
 def render(board_path: Path, readme: Path = README) -> list[Path]:
     """Rebuild ``LEADERBOARD.md``, the README's leaderboard section and the chart; the paths written."""
-    board = read_board(board_path)
     if not board_path.exists():
         raise InputError([Problem(str(board_path), "no leaderboard file to render")])
+    check_renderable(readme)
+    board = read_board(board_path)
     markdown = board_path.parent / MARKDOWN_NAME
     chart = board_path.parent / CHART_NAME
+    section = with_readme_section(readme_text(readme), render_readme_section(board, board_path, readme))
     render_chart(board, chart)
     write_text_atomically(markdown, render_markdown(board, board_path, readme))
-    text = readme.read_text(encoding="utf-8") if readme.exists() else ""
-    write_text_atomically(readme, with_readme_section(text, render_readme_section(board, board_path, readme)))
+    write_text_atomically(readme, section)
     return [markdown, readme, chart]

@@ -10,9 +10,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import spacy
-from spacy.language import Language
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 Offsets = tuple[int, int]
 
@@ -23,7 +24,12 @@ class MisalignmentError(ValueError):
 
 @lru_cache(maxsize=1)
 def french_pipeline() -> Language:
-    """spaCy's blank French pipeline (tokenizer rules only, no model) with a punctuation sentencizer."""
+    """spaCy's blank French pipeline (tokenizer rules only, no model) with a punctuation sentencizer.
+
+    spaCy is imported here, not with the module: scoring uses the tag conversions below without it.
+    """
+    import spacy
+
     nlp = spacy.blank("fr")
     nlp.add_pipe("sentencizer")
     return nlp

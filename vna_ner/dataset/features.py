@@ -1,14 +1,18 @@
 """The dataset's schema, declared once as ``datasets.Features`` for each configuration.
 
 Label names come from the project :class:`~vna_ner.labelstudio.schema.Schema`; Arrow types, the card's
-``dataset_info`` and the loaders all derive from these declarations.
+``dataset_info`` and the loaders all derive from these declarations. ``datasets`` is imported by the
+functions, so the command line can name the splits without it.
 """
 
 from __future__ import annotations
 
-from datasets import ClassLabel, Features, List, Value
+from typing import TYPE_CHECKING
 
 from vna_ner.labelstudio.schema import Schema
+
+if TYPE_CHECKING:
+    from datasets import Features
 
 CONFIGS = ("documents", "sentences")
 SPLITS = ("train", "validation", "test")
@@ -16,6 +20,8 @@ SPLITS = ("train", "validation", "test")
 
 def document_features(schema: Schema) -> Features:
     """One row per document: text, tokens with offsets, IOB2 tags, entities, relations, provenance."""
+    from datasets import ClassLabel, Features, List, Value
+
     return Features(
         {
             "id": Value("string"),
@@ -47,6 +53,8 @@ def document_features(schema: Schema) -> Features:
 
 def sentence_features(schema: Schema) -> Features:
     """One row per sentence: the columns standard token-classification scripts expect."""
+    from datasets import ClassLabel, Features, List, Value
+
     return Features(
         {
             "id": Value("string"),

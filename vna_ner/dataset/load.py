@@ -1,4 +1,10 @@
-"""Load the built splits: offline, from the Arrow files shipped inside the package."""
+"""Load the built splits: offline, from the Arrow files shipped inside the package or a built folder.
+
+Each split is read into memory, so ``.map()`` and the other transforms of ``datasets`` keep their results
+in memory too: nothing is ever written beside the Arrow files (an installed package may be read-only,
+and is not a cache). To cache transforms on disk, use ``datasets.load_dataset(DIR, CONFIG)``, which
+writes to the Hugging Face cache.
+"""
 
 from __future__ import annotations
 
@@ -36,8 +42,13 @@ def load(
         raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     folder = Path(data_dir) if data_dir is not None else splits_dir()
     if split is not None:
-        return Dataset.from_file(str(folder / config / f"{split}.arrow"))
-    return DatasetDict({name: Dataset.from_file(str(folder / config / f"{name}.arrow")) for name in SPLITS})
+        return _read(folder / config / f"{split}.arrow")
+    return DatasetDict({name: _read(folder / config / f"{name}.arrow") for name in SPLITS})
+
+
+def _read(path: Path) -> Dataset:
+    """One split, in memory: a dataset without cache files never writes any (see the module docstring)."""
+    return Dataset.from_file(str(path), in_memory=True)
 
 
 def documents_of(dataset: Dataset) -> list[Document]:

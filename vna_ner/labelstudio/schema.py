@@ -1,7 +1,9 @@
 """The annotation schema of a Label Studio project: entity and relation labels, argument types.
 
 Labels come from the labeling config through ``label_studio_sdk``'s label interface, never from
-code; which entity types a relation may link comes from an optional JSON file beside it.
+code; which entity types a relation may link comes from an optional JSON file beside it. The SDK is
+imported only when a config is parsed, so a :class:`Schema` costs nothing to import (loading and
+scoring need it, not the SDK).
 """
 
 from __future__ import annotations
@@ -10,9 +12,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from label_studio_sdk.label_interface import LabelInterface
-from label_studio_sdk.label_interface.control_tags import LabelsTag
 
 ANY = "*"
 UNLABELLED = "related"  # the label of relations read under a config without <Relations>
@@ -79,6 +78,7 @@ class Schema:
 
 def _relation_labels(config: str) -> tuple[str, ...]:
     """Relation labels of every ``<Relations>`` block, wherever it sits (the label interface skips them)."""
+    from label_studio_sdk.label_interface import LabelInterface
 
     def as_list(node: Any) -> list[Any]:
         return node if isinstance(node, list) else [node]
@@ -101,6 +101,9 @@ def _relation_labels(config: str) -> tuple[str, ...]:
 
 def parse_schema(config: str, arguments: dict[str, dict] | None = None) -> Schema:
     """Schema of a labeling config string, with optional relation argument types."""
+    from label_studio_sdk.label_interface import LabelInterface
+    from label_studio_sdk.label_interface.control_tags import LabelsTag
+
     try:
         interface = LabelInterface(config)
     except Exception as error:  # the SDK raises its own exception classes for every kind of bad XML

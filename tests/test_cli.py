@@ -1,13 +1,18 @@
-"""The `vna-ner` command line: every subcommand has help, and the Label Studio task writer works both ways."""
+"""The `vna-ner` command line: every subcommand has help and starts light, a light install runs what it
+can and names the extra for the rest, defaults that are repository files stay in the repository, and the
+Label Studio task writer works both ways."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
 
-from helpers import CONFIG
+from helpers import CONFIG, REPO
 from vna_ner.cli import main
 from vna_ner.dataset.load import documents_of, load
 from vna_ner.labelstudio.export import iter_tasks
@@ -91,3 +96,150 @@ def test_predictions_need_a_split(tmp_path):
     )
     assert result.exit_code == 2
     assert "--predictions needs --split" in result.output
+
+
+COMMANDS = [
+    [],
+    *[
+        [name]
+        for name in ("validate", "build", "stats", "to-labelstudio", "check", "agreement", "card", "eval")
+    ],
+    *[["leaderboard", name] for name in ("add", "check", "render")],
+]
+HEAVY = ("label_studio_sdk", "spacy", "pandas", "matplotlib", "datasets", "pyarrow", "seqeval", "sklearn")
+LIGHT_INSTALL_LACKS = ("label_studio_sdk", "ijson", "spacy", "matplotlib")  # the extras' modules
+
+
+# Runs the command line with some modules not installed, then prints the heavy modules it imported.
+_RUN = """
+import importlib.abc, json, sys
+
+class NotInstalled(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, NotInstalled())
+from click.testing import CliRunner
+from vna_ner.cli import main
+try:
+    if HELPS:
+        print(json.dumps([CliRunner().invoke(main, [*c, "--help"]).exit_code for c in HELPS]))
+    else:
+        main(sys.argv[1:], prog_name="vna-ner")
+finally:
+    print(json.dumps(sorted({m.partition(".")[0] for m in sys.modules} & set(HEAVY))))
+"""
+
+
+def run_cli(*arguments: str, blocked=(), helps=(), cwd=REPO) -> subprocess.CompletedProcess:
+    """`vna-ner ARGUMENTS`, or each of ``helps`` with --help, in a fresh interpreter where the ``blocked``
+    modules are not installed; it prints, last, the heavy modules imported."""
+    script = f"BLOCKED, HELPS, HEAVY = {list(blocked)!r}, {list(helps)!r}, {list(HEAVY)!r}\n{_RUN}"
+    return subprocess.run([sys.executable, "-c", script, *arguments], cwd=cwd, capture_output=True, text=True)
+
+
+def test_help_imports_no_heavy_library():
+    result = run_cli(helps=COMMANDS)
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [[0] * len(COMMANDS), []]
+
+
+def test_a_light_install_loads_and_scores(tmp_path):
+    stats = run_cli("stats", "--format", "json", blocked=LIGHT_INSTALL_LACKS)
+    assert stats.returncode == 0, stats.stderr
+    assert "spacy" not in stats.stdout.splitlines()[-1]
+    predictions = REPO / "eval" / "predictions" / "dictionary.test.jsonl"
+    scored = run_cli(
+        "eval", "--predictions", str(predictions), "--bootstrap", "10", blocked=LIGHT_INSTALL_LACKS
+    )
+    assert scored.returncode == 0, scored.stderr
+    assert "strict mode (IOB2)" in scored.stdout
+
+
+@pytest.mark.parametrize(
+    ("arguments", "blocked", "extra"),
+    [
+        (["build", "--out", "{tmp}/out", "--quiet"], LIGHT_INSTALL_LACKS, "build"),
+        (["build", "--out", "{tmp}/out", "--quiet"], ("spacy",), "build"),
+        (["validate"], LIGHT_INSTALL_LACKS, "labelstudio"),
+        (["check"], LIGHT_INSTALL_LACKS, "labelstudio"),
+        (["to-labelstudio", "{tmp}/tasks.json", "--split", "test"], ("label_studio_sdk",), "labelstudio"),
+        (
+            ["leaderboard", "render", "--board", "{tmp}/board.json", "--readme", "{tmp}/README.md"],
+            ("matplotlib",),
+            "plot",
+        ),
+    ],
+)
+def test_a_missing_extra_is_named_in_one_line_and_nothing_is_written(tmp_path, arguments, blocked, extra):
+    (tmp_path / "board.json").write_text('{"entries": []}')
+    (tmp_path / "README.md").write_text("<!-- leaderboard:start -->\n<!-- leaderboard:end -->\n")
+    before = {path: path.read_bytes() for path in tmp_path.iterdir()}
+
+    result = run_cli(*(a.format(tmp=tmp_path) for a in arguments), blocked=blocked)
+
+    command = " ".join(arguments[:2] if arguments[0] == "leaderboard" else arguments[:1])
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: vna-ner {command} needs the '{extra}' extra (")
+    assert line.endswith(f" is not installed): pip install 'vna-ner[{extra}]'")
+    assert {path: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+def test_a_missing_module_that_is_no_extra_is_not_disguised():
+    result = run_cli("stats", blocked=("tabulate",))
+    assert result.returncode == 1 and "Traceback" in result.stderr and "tabulate" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "default"),
+    [
+        (["check"], "annotations/gold.json"),
+        (["validate"], "annotations/gold.json"),
+        (["build", "--out", "out"], "annotations/gold.json"),
+        (["card", "annotations.json"], "DATASET_CARD.md"),
+        (["leaderboard", "check"], "eval/leaderboard.json"),
+        (["leaderboard", "render", "--board", "board.json"], "README.md"),
+    ],
+)
+def test_defaults_that_are_repository_files_are_refused_outside_a_checkout(
+    tmp_path, monkeypatch, arguments, default
+):
+    monkeypatch.chdir(tmp_path)
+    for name in ("annotations.json", "board.json"):
+        (tmp_path / name).write_text("[]")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "another-project"\n')
+
+    result = CliRunner().invoke(main, arguments)
+
+    assert result.exit_code == 2
+    assert f"defaults to {default} of a vna-ner checkout, and {tmp_path} is not one" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["annotations.json", "board.json", "pyproject.toml"]
+
+
+def test_the_help_of_commands_with_repository_defaults_shows_them():
+    for command in (["check"], ["validate"], ["build"], ["agreement"], ["card"]):
+        assert (
+            "EXPORT defaults to annotations/gold.json"
+            in CliRunner().invoke(main, [*command, "--help"]).output
+        )
+    for command in ("add", "check", "render"):
+        output = " ".join(CliRunner().invoke(main, ["leaderboard", command, "--help"]).output.split())
+        assert "[default: eval/leaderboard.json]" in output and "[default: README.md]" in output
+    assert "[default: DATASET_CARD.md]" in " ".join(
+        CliRunner().invoke(main, ["card", "--help"]).output.split()
+    )
+
+
+def test_check_finds_the_exceptions_file_beside_any_export(tmp_path):
+    export = tmp_path / "project" / "export.json"
+    export.parent.mkdir()
+    shutil.copy(REPO / "annotations" / "gold.json", export)
+
+    without = CliRunner().invoke(main, ["check", str(export)])
+    shutil.copy(REPO / "annotations" / "consistency_exceptions.json", export.parent)
+    beside = CliRunner().invoke(main, ["check", str(export)])
+
+    assert without.exit_code == 1 and "3 finding(s) reported, 0 accepted" in without.output
+    assert beside.exit_code == 0 and "0 finding(s) reported, 3 accepted" in beside.output

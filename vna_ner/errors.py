@@ -37,14 +37,15 @@ class OutputError(OSError):
 EXTRAS = {"label_studio_sdk": "labelstudio", "ijson": "labelstudio", "spacy": "build", "matplotlib": "plot"}
 
 
-def missing_extra(error: ModuleNotFoundError, what: str) -> str | None:
-    """One line telling how to install the extra that ``what`` lacks, or None if the module is not optional.
+def missing_extra(error: ModuleNotFoundError, what: str, extra: str | None = None) -> str | None:
+    """One line telling how to install the extra that ``what`` lacks (``extra``, or the one of the missing
+    module), or None if the missing module is not an optional dependency.
 
     >>> missing_extra(ModuleNotFoundError(name="spacy.lang"), "vna-ner build")
     "vna-ner build needs the 'build' extra (spacy is not installed): pip install 'vna-ner[build]'"
     """
     module = (error.name or "").partition(".")[0]
-    extra = EXTRAS.get(module)
-    if extra is None:
+    if module not in EXTRAS:
         return None
+    extra = extra or EXTRAS[module]
     return f"{what} needs the '{extra}' extra ({module} is not installed): pip install 'vna-ner[{extra}]'"

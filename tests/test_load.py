@@ -1,9 +1,12 @@
-"""Loading: offline, one line, from the package, from a wheel in a fresh venv, and with plain `datasets`."""
+"""Loading: offline, one line, from the package, from a wheel in a fresh venv, and with plain `datasets`;
+importing the package is light and loading writes nothing."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -23,6 +26,48 @@ def test_load_returns_the_three_splits_of_the_documents_configuration():
     dataset = vna_ner.load()
     assert list(dataset) == ["train", "validation", "test"]
     assert dataset["train"].features["ner_tags"].feature.names[:3] == ["O", "B-PER", "I-PER"]
+
+
+def test_import_vna_ner_imports_no_heavy_library_and_exports_the_api_lazily():
+    script = (
+        "import json, sys, vna_ner\n"
+        "heavy = ['label_studio_sdk', 'spacy', 'pandas', 'matplotlib', 'datasets', 'pyarrow', 'seqeval']\n"
+        "before = [m for m in heavy if m in sys.modules]\n"
+        "api = {name: getattr(vna_ner, name).__module__ for name in vna_ner.__all__}\n"
+        "print(json.dumps([before, api, 'spacy' in sys.modules or 'label_studio_sdk' in sys.modules]))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    before, api, heavy_after = json.loads(result.stdout)
+    assert before == []
+    assert api == {
+        "evaluate": "vna_ner.benchmark.evaluate",
+        "load": "vna_ner.dataset.load",
+        "read_predictions": "vna_ner.benchmark.predictions",
+        "seqeval_metrics": "vna_ner.benchmark.metrics",
+    }
+    assert not heavy_after  # the whole public API needs neither spaCy nor the Label Studio SDK
+    with pytest.raises(AttributeError, match="no attribute 'loads'"):
+        vna_ner.loads  # noqa: B018
+
+
+def test_loading_writes_nothing_beside_the_splits_even_when_mapped(tmp_path):
+    folder = tmp_path / "splits"
+    shutil.copytree(splits_dir(), folder)
+    files = sorted(folder.rglob("*"))
+    for path in [folder, *files]:  # read-only, like an installed package (root ignores this: the listing checks it)
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    try:
+        for config in ("documents", "sentences"):
+            for split in load(config, data_dir=folder).values():
+                assert split.cache_files == []
+                mapped = split.map(lambda row: {"length": len(row["tokens"])})
+                kept = mapped.filter(lambda row: row["length"] > 3)
+                assert 0 < len(kept) <= len(split) and mapped.cache_files == kept.cache_files == []
+        assert all(split.cache_files == [] for split in load("sentences").values())  # the packaged splits
+        assert sorted(folder.rglob("*")) == files
+    finally:
+        for path in [folder, *files]:
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
 
 
 def test_load_one_split_of_the_sentence_view():

@@ -29,7 +29,9 @@ CASES = {
     "vna_ner.load()": "import vna_ner; vna_ner.load()",
     "vna-ner stats": CLI.replace("ARGS", "'stats'"),
 }
-REPORT = "import json, sys; print(json.dumps(sorted({m.partition('.')[0] for m in sys.modules} & set(HEAVY))))"
+REPORT = (
+    "import json, sys; print(json.dumps(sorted({m.partition('.')[0] for m in sys.modules} & set(HEAVY))))"
+)
 
 
 def size_mb(folder: Path) -> float:

@@ -54,7 +54,8 @@ def test_loading_writes_nothing_beside_the_splits_even_when_mapped(tmp_path):
     folder = tmp_path / "splits"
     shutil.copytree(splits_dir(), folder)
     files = sorted(folder.rglob("*"))
-    for path in [folder, *files]:  # read-only, like an installed package (root ignores this: the listing checks it)
+    # Read-only, like an installed package (root ignores this, so the listing is compared too).
+    for path in [folder, *files]:
         path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
     try:
         for config in ("documents", "sentences"):

@@ -17,7 +17,7 @@ import pytest
 
 import vna_ner
 from helpers import CONFIG, REPO
-from vna_ner.dataset.load import documents_of, load, splits_dir
+from vna_ner.dataset.load import documents_of, load, source_file, splits_dir
 from vna_ner.labelstudio.export import read_documents
 from vna_ner.labelstudio.schema import load_schema
 
@@ -65,6 +65,8 @@ def test_loading_writes_nothing_beside_the_splits_even_when_mapped(tmp_path):
                 kept = mapped.filter(lambda row: row["length"] > 3)
                 assert 0 < len(kept) <= len(split) and mapped.cache_files == kept.cache_files == []
         assert all(split.cache_files == [] for split in load("sentences").values())  # the packaged splits
+        # The file each split came from stays known (predictions name the split other ids belong to).
+        assert source_file(load(split="test", data_dir=folder)) == folder / "documents" / "test.arrow"
         assert sorted(folder.rglob("*")) == files
     finally:
         for path in [folder, *files]:

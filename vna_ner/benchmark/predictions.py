@@ -29,7 +29,7 @@ from datasets import Dataset, List, Value
 
 from vna_ner.dataset.align import iob2_to_spans
 from vna_ner.dataset.features import SPLITS
-from vna_ner.dataset.load import documents_of
+from vna_ner.dataset.load import documents_of, source_file
 from vna_ner.documents import Document, Relation, Span
 from vna_ner.errors import InputError, Problem
 from vna_ner.spans import is_integer, offsets_problem, overlaps
@@ -87,7 +87,7 @@ def gold_tokens(gold: Dataset) -> GoldTokens:
     offsets = table.column("token_offsets").combine_chunks()
     lengths = pc.list_value_length(offsets).to_numpy(zero_copy_only=False)
     flat = pc.list_flatten(offsets)
-    source = Path(gold.cache_files[0]["filename"]) if gold.cache_files else None
+    source = source_file(gold)
     split = str(gold.split) if gold.split is not None else None
     if split is None and source is not None and source.stem in SPLITS:
         split = source.stem

@@ -8,14 +8,16 @@ writes to the Hugging Face cache.
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
-from datasets import Dataset, DatasetDict
+from datasets import Dataset, DatasetDict, NamedSplit
 
 from vna_ner.dataset.features import CONFIGS, SPLITS
 from vna_ner.documents import Document, Provenance, Relation, Span
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # the vna_ner package folder
+_SOURCES: weakref.WeakKeyDictionary[Dataset, Path] = weakref.WeakKeyDictionary()
 
 
 def splits_dir() -> Path:
@@ -48,7 +50,16 @@ def load(
 
 def _read(path: Path) -> Dataset:
     """One split, in memory: a dataset without cache files never writes any (see the module docstring)."""
-    return Dataset.from_file(str(path), in_memory=True)
+    dataset = Dataset.from_file(str(path), split=NamedSplit(path.stem), in_memory=True)
+    _SOURCES[dataset] = path
+    return dataset
+
+
+def source_file(dataset: Dataset) -> Path | None:
+    """The Arrow file a split was read from (by :func:`load`, or memory-mapped by ``datasets``), if any."""
+    if dataset.cache_files:
+        return Path(dataset.cache_files[0]["filename"])
+    return _SOURCES.get(dataset)
 
 
 def documents_of(dataset: Dataset) -> list[Document]:

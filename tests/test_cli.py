@@ -173,7 +173,7 @@ def test_a_light_install_loads_and_scores(tmp_path):
         (["build", "--out", "{tmp}/out", "--quiet"], LIGHT_INSTALL_LACKS, "build"),
         (["build", "--out", "{tmp}/out", "--quiet"], ("spacy",), "build"),
         (["validate"], LIGHT_INSTALL_LACKS, "labelstudio"),
-        (["check"], LIGHT_INSTALL_LACKS, "labelstudio"),
+        (["check"], LIGHT_INSTALL_LACKS, "build"),  # its sentence rules tokenize
         (["to-labelstudio", "{tmp}/tasks.json", "--split", "test"], ("label_studio_sdk",), "labelstudio"),
         (
             ["leaderboard", "render", "--board", "{tmp}/board.json", "--readme", "{tmp}/README.md"],
@@ -253,5 +253,6 @@ def test_check_finds_the_exceptions_file_beside_any_export(tmp_path):
     shutil.copy(REPO / "annotations" / "consistency_exceptions.json", export.parent)
     beside = CliRunner().invoke(main, ["check", str(export)])
 
-    assert without.exit_code == 1 and "3 finding(s) reported, 0 accepted" in without.output
-    assert beside.exit_code == 0 and "0 finding(s) reported, 3 accepted" in beside.output
+    accepted = len(json.loads((export.parent / "consistency_exceptions.json").read_text()))
+    assert without.exit_code == 1 and f"{accepted} finding(s) reported, 0 accepted" in without.output
+    assert beside.exit_code == 0 and f"0 finding(s) reported, {accepted} accepted" in beside.output

@@ -45,6 +45,12 @@ ERROR_TITLES = {
 SCHEMAS = {"strict": "strict", "exact": "exact", "partial": "partial", "type": "ent_type"}
 OUTCOMES = ("correct", "incorrect", "partial", "missed", "spurious")
 NONE = "O"
+_PAIRED = {  # (same boundaries, same type) -> class
+    (True, True): "correct",
+    (True, False): "wrong_type",
+    (False, True): "wrong_boundary",
+    (False, False): "wrong_type_and_boundary",
+}
 
 
 class Mention(NamedTuple):
@@ -126,26 +132,26 @@ def overlaps(a: Mention, b: Mention) -> bool:
 def classify(gold: Sequence[Mention], predicted: Sequence[Mention]) -> list[Match]:
     """The error class of every span of one document, pairing as the module docstring says.
 
-    >>> classify([Mention("PER", 0, 3), Mention("LOC", 5, 6)], [Mention("PER", 0, 2), Mention("ORG", 7, 8)])
-    [Match(error='wrong_boundary', gold=Mention(label='PER', start=0, end=3), \
-predicted=Mention(label='PER', start=0, end=2)), Match(error='missed', gold=Mention(label='LOC', start=5, \
-end=6), predicted=None), Match(error='spurious', gold=None, predicted=Mention(label='ORG', start=7, end=8))]
+    >>> gold = [Mention("PER", 0, 3), Mention("LOC", 5, 6)]
+    >>> [m.error for m in classify(gold, [Mention("PER", 0, 2), Mention("ORG", 7, 8)])]
+    ['wrong_boundary', 'missed', 'spurious']
     """
     unpaired = sorted(gold, key=_order)
     matches = []
     for span in sorted(predicted, key=_order):
         candidates = [g for g in unpaired if overlaps(g, span)]
-        same = [g for g in candidates if g.label == span.label]
         if not candidates:
             matches.append(Match("spurious", None, span))
             continue
-        pair = min(same, key=lambda g: abs(g.start - span.start) + abs(g.end - span.end)) if same else None
-        pair = pair or candidates[0]
+        same = [g for g in candidates if g.label == span.label]
+        pair = (
+            min(same, key=lambda g: abs(g.start - span.start) + abs(g.end - span.end))
+            if same
+            else candidates[0]
+        )
         unpaired.remove(pair)
-        boundary = (pair.start, pair.end) == (span.start, span.end)
-        typed = pair.label == span.label
-        error = ("correct" if typed else "wrong_type") if boundary else ("wrong_boundary" if typed else "")
-        matches.append(Match(error or "wrong_type_and_boundary", pair, span))
+        error = _PAIRED[(pair.start, pair.end) == (span.start, span.end), pair.label == span.label]
+        matches.append(Match(error, pair, span))
     matches += [Match("missed", g, None) for g in unpaired]
     return sorted(matches, key=lambda m: _order(m.gold or m.predicted))  # type: ignore[arg-type]
 

@@ -7,8 +7,8 @@ import pytest
 from vna_ner.dataset.align import MisalignmentError, iob2_to_spans, spans_to_iob2, split_at, tokenize
 
 
-def words(text: str, boundaries=()) -> list[str]:
-    offsets, _ = tokenize(text, boundaries)
+def words(text: str, spans=()) -> list[str]:
+    offsets, _ = tokenize(text, spans)
     return [text[start:end] for start, end in offsets]
 
 
@@ -22,7 +22,7 @@ def test_a_gold_boundary_inside_a_glued_word_cuts_the_token():
     text = "Le président Nguyen Xuan Phuceffectuera une visite"
     assert "Phuceffectuera" in words(text)
     cut = text.index("effectuera")
-    assert words(text, [cut])[3:6] == ["Xuan", "Phuc", "effectuera"]
+    assert words(text, [(cut, len(text))])[3:6] == ["Xuan", "Phuc", "effectuera"]
 
 
 def test_whitespace_never_becomes_a_token():

@@ -33,7 +33,7 @@ def splits_of(documents: Sequence[Document], fixed: Mapping[str, str] | None = N
     """Document id -> split, as :func:`assign_splits` decides for ``documents`` in this order."""
     kept = KeptSplits.of(fixed.items()) if fixed is not None else None
     assignment = assign_splits(CorpusSummary.of(documents, LABELS), fixed=kept)
-    return {d.id: SPLITS[code] for d, code in zip(documents, assignment.tolist(), strict=True)}
+    return {d.id: SPLITS[code] for d, code in zip(documents, assignment.splits.tolist(), strict=True)}
 
 
 def corpus() -> list[Document]:
@@ -96,10 +96,44 @@ def test_test_split_holds_a_main_article_with_relations():
     assert any(assignment[d.id] == "test" and d.relations for d in documents)
 
 
-def test_impossible_constraints_are_an_error():
+def test_one_document_goes_to_train_and_the_constraints_that_gave_way_are_named():
     documents = [document("only", "Un seul document, " + "z" * 30, "PL", main=True)]
-    with pytest.raises(SplitError, match="a main article with relations in test"):
-        splits_of(documents)
+    assignment = assign_splits(CorpusSummary.of(documents, LABELS))
+    assert assignment.splits.tolist() == [0]
+    assert assignment.relaxed == ("every label in every split", "a document in every split")
+    assert assignment.missing == {"validation": ("PER", "LOC"), "test": ("PER", "LOC")}
+
+
+def test_labels_give_way_before_the_ratios():
+    # LOC is in three documents, each heavy: the balanced tries put two of them in train (60% of the
+    # entities), so one of validation/test lacks LOC; only ignoring the ratios would give it one.
+    heavy = [document(f"heavy{i}", f"Lourd {i}. " + "h" * 30, "LP" * 15) for i in range(3)]
+    light = [document(f"p{i}", f"Personne {i}. " + "c" * 30, "P") for i in range(6)]
+    assignment = assign_splits(CorpusSummary.of(heavy + light, LABELS))
+    assert assignment.relaxed == ("every label in every split",)
+    assert list(assignment.missing.values()) == [("LOC",)]
+    assert set(assignment.missing) < {"validation", "test"}
+    assert sorted(assignment.splits.tolist()[:3]) in ([0, 0, 1], [0, 0, 2])
+
+
+def test_too_few_groups_for_balance_relax_the_ratios_to_fill_every_split():
+    # Three documents of one entity each: the ratios want two in train and none in test.
+    documents = [document(f"d{i}", f"Document {i}. " + "d" * 30, "P") for i in range(3)]
+    assignment = assign_splits(CorpusSummary.of(documents, LABELS))
+    assert sorted(assignment.splits.tolist()) == [0, 1, 2]
+    assert assignment.relaxed == ("the target ratios",)
+
+
+def test_the_seed_and_the_ratios_choose_other_assignments():
+    documents = corpus()
+    default = splits_of(documents)
+    summary = CorpusSummary.of(documents, LABELS)
+    assert assign_splits(summary).splits.tolist() == assign_splits(summary, seed=0).splits.tolist()
+    half = assign_splits(summary, ratios=(0.4, 0.3, 0.3))
+    counts = Counter(half.splits.tolist())
+    assert counts[0] < Counter(default.values())["train"]
+    with pytest.raises(ValueError, match="ratios must be 3 shares"):
+        assign_splits(summary, ratios=(0.5, 0.5))
 
 
 def test_the_assignment_does_not_depend_on_the_export_order():

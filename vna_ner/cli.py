@@ -205,22 +205,68 @@ def validate(export: str, config: str | None, offsets: str, unannotated: str) ->
     is_flag=True,
     help="Assign every document afresh, ignoring the splits of the previous build in --out.",
 )
+@click.option(
+    "--ratios",
+    default="0.6,0.2,0.2",
+    show_default=True,
+    callback=lambda _ctx, _param, value: _ratios(value),
+    help="Target shares of entities for train,validation,test.",
+)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the tries.")
+@click.option(
+    "--split-field",
+    metavar="FIELD",
+    help="Take each task's split from its data.FIELD (train, validation or test) instead of assigning it.",
+)
+@click.option(
+    "--language",
+    default="fr",
+    show_default=True,
+    help="Language of the texts: spaCy's rule-based tokenizer for this ISO code (en, vi, xx for any, ...).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="arrow",
+    show_default=True,
+    type=click.Choice(["arrow", "parquet"]),
+    help="File format of the splits (Parquet is the Hub viewer's).",
+)
 def build(
-    export: str, config: str | None, offsets: str, unannotated: str, out: str, quiet: bool, reassign: bool
+    export: str,
+    config: str | None,
+    offsets: str,
+    unannotated: str,
+    out: str,
+    quiet: bool,
+    reassign: bool,
+    ratios: tuple[float, ...],
+    seed: int,
+    split_field: str | None,
+    language: str,
+    fmt: str,
 ) -> None:
-    """Build the Arrow splits from EXPORT and print the summary table.
+    """Build the splits from EXPORT, write their card, and print the summary table.
 
-    Documents of the previous build in --out keep their split; new documents are assigned.
+    Documents of the previous build in --out keep their split; new documents are assigned by entity
+    balance. When a small export cannot meet every split constraint, they give way in this order:
+    every label in every split, then the ratios, then a document in every split; what gave way and
+    which labels a split lacks are printed and recorded in manifest.json.
     EXPORT defaults to annotations/gold.json of a vna-ner checkout (refused outside one).
     """
     import pyarrow as pa
 
+    from vna_ner.dataset.align import LanguageError, pipeline
     from vna_ner.dataset.build import build as build_splits
-    from vna_ner.dataset.build import previous_splits
+    from vna_ner.dataset.build import previous_splits, read_assignment
     from vna_ner.dataset.build_folder import check_out
     from vna_ner.dataset.stats import format_statistics
     from vna_ner.labelstudio.account import Account
 
+    try:
+        pipeline(language)
+    except LanguageError as error:
+        raise click.BadParameter(str(error), param_hint="--language") from error
     config_path = Path(config) if config else default_config()
     check_out(Path(out), [Path(export), config_path, config_path.parent / "relation_arguments.json"])
     # Arrow's default allocator (mimalloc) keeps freed memory for reuse; in this long batch job that
@@ -231,7 +277,7 @@ def build(
     if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
         pa.set_memory_pool(pa.system_memory_pool())
     try:
-        keep = None if reassign else previous_splits(Path(out))
+        keep = None if reassign or split_field else previous_splits(Path(out))
         statistics = build_splits(
             Path(export),
             _schema(config),
@@ -241,13 +287,32 @@ def build(
             keep=keep,
             unannotated=unannotated,
             account=account,
+            ratios=ratios,
+            seed=seed,
+            split_field=split_field,
+            language=language,
+            fmt=fmt,
         )
     finally:
         pa.set_memory_pool(pool)
     if keep:
         click.echo(f"kept the split of the {len(keep)} documents of the previous build (--reassign to redo)")
     click.echo(str(account))
+    how = read_assignment(Path(out))
+    for constraint in how.get("relaxed", []):
+        click.echo(f"relaxed, as no assignment could meet it: {constraint}")
+    for split, labels in how["missing"].items():
+        click.echo(f"{split} has no entity labelled {', '.join(labels)}")
     click.echo(format_statistics(statistics))
+
+
+def _ratios(value: str) -> tuple[float, ...]:
+    from vna_ner.dataset.split import check_ratios
+
+    try:
+        return check_ratios([float(part) for part in value.split(",")])
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
 
 
 @main.command()

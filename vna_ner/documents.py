@@ -39,7 +39,9 @@ class Provenance:
 
 @dataclass
 class Document:
-    """One annotated document; ``task_id`` is the Label Studio task it was read from, if any."""
+    """One annotated document; ``task_id`` is the Label Studio task it was read from, if any, and
+    ``split`` the split its task's data names (read only when a build is asked to take splits from there).
+    """
 
     id: str
     text: str
@@ -47,6 +49,7 @@ class Document:
     relations: list[Relation] = field(default_factory=list)
     provenance: list[Provenance] = field(default_factory=list)
     task_id: int | None = None
+    split: str | None = None
 
     def span_by_id(self) -> dict[str, Span]:
         """Map region id to span, for resolving relation arguments."""

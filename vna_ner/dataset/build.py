@@ -6,6 +6,11 @@ tokenizes each document and appends it to its split's Arrow file, in small batch
 manifest's entries go to temporary files. Everything is written to a staging folder that replaces
 ``out`` only on success, so a failed build leaves nothing half-written; which folders ``out`` may be,
 and the swap, are :mod:`vna_ner.dataset.build_folder`'s.
+
+The folder is a Hugging Face dataset: Arrow files (or Parquet, the Hub viewer's format), and a card
+(``README.md``) whose YAML names each configuration's files and features, so that plain
+``datasets.load_dataset(out, "sentences")`` reads it. A card already in ``out`` that a build did not
+write (the project's own, from ``vna-ner card``) is kept.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
+from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -26,13 +32,21 @@ import ijson
 import numpy as np
 import pyarrow as pa
 from datasets import Features
-from datasets.arrow_writer import ArrowWriter
+from datasets.arrow_writer import ArrowWriter, ParquetWriter
 from tqdm.auto import tqdm
 
-from vna_ner.dataset.align import MisalignmentError, iob2_to_spans, spans_to_iob2, tokenize
-from vna_ner.dataset.build_folder import MANIFEST, check_out, staged
-from vna_ner.dataset.features import CONFIGS, SPLITS, features_for
-from vna_ner.dataset.split import CorpusSummary, KeptSplits, assign_splits
+from vna_ner.dataset.align import (
+    LANGUAGE,
+    MisalignmentError,
+    iob2_to_spans,
+    pipeline,
+    spans_to_iob2,
+    tokenize,
+)
+from vna_ner.dataset.build_folder import CARD, MANIFEST, check_out, staged
+from vna_ner.dataset.card import generic_card
+from vna_ner.dataset.features import CONFIGS, FORMATS, SPLITS, features_for
+from vna_ner.dataset.split import RATIOS, Assignment, CorpusSummary, KeptSplits, assign_splits, missing_labels
 from vna_ner.dataset.stats import Tally
 from vna_ner.documents import Document
 from vna_ner.errors import InputError, Problem
@@ -55,6 +69,14 @@ def previous_splits(out: Path) -> KeptSplits:
             raise InputError([Problem(str(manifest), f"not a vna-ner manifest: {error}")]) from error
 
 
+def read_assignment(out: Path) -> dict[str, Any]:
+    """How the build in ``out`` assigned its documents (the manifest's ``assignment``), read without
+    reading the document list after it.
+    """
+    with (Path(out) / MANIFEST).open("rb") as stream:
+        return next(ijson.items(stream, "assignment", use_float=True))
+
+
 def _listed(stream: BinaryIO) -> Iterator[tuple[str, str]]:
     """(document id, split) pairs of a manifest, as they come."""
     for prefix, event, value in ijson.parse(stream):
@@ -73,13 +95,16 @@ def content_hash(document: Document) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def document_rows(document: Document) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The ``documents`` row and the ``sentences`` rows of one document.
+def document_rows(
+    document: Document, language: str = LANGUAGE
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The ``documents`` row and the ``sentences`` rows of one document, tokenized for ``language``.
 
     Raises :class:`InputError` if the tags do not give back exactly the gold entities.
     """
-    boundaries = [b for span in document.entities for b in (span.start, span.end)]
-    offsets, sentence_starts = tokenize(document.text, boundaries)
+    offsets, sentence_starts = tokenize(
+        document.text, [(s.start, s.end) for s in document.entities], language
+    )
     gold = [(span.start, span.end, span.label) for span in sorted(document.entities)]
     try:
         tags = spans_to_iob2(offsets, gold)
@@ -116,17 +141,19 @@ def document_rows(document: Document) -> tuple[dict[str, Any], list[dict[str, An
 
 
 class _SplitWriters:
-    """One Arrow writer per (configuration, split), all under one folder."""
+    """One Arrow (or Parquet) writer per (configuration, split), all under one folder."""
 
-    def __init__(self, folder: Path, schema: Schema):
+    def __init__(self, folder: Path, schema: Schema, fmt: str = "arrow"):
         self.features: dict[str, Features] = {c: features_for(c, schema) for c in CONFIGS}
         self.writers: dict[tuple[str, str], ArrowWriter] = {}
+        self.sizes: dict[str, dict[str, tuple[int, int]]] = {}  # (rows, bytes), once closed
+        writer_class = ParquetWriter if fmt == "parquet" else ArrowWriter
         for config in CONFIGS:
             (folder / config).mkdir(parents=True)
             for split in SPLITS:
-                self.writers[config, split] = ArrowWriter(
+                self.writers[config, split] = writer_class(
                     features=self.features[config],
-                    path=str(folder / config / f"{split}.arrow"),
+                    path=str(folder / config / f"{split}.{fmt}"),
                     writer_batch_size=WRITER_BATCH,
                 )
 
@@ -134,8 +161,8 @@ class _SplitWriters:
         self.writers[config, split].write(self.features[config].encode_example(row))
 
     def close(self) -> None:
-        for writer in self.writers.values():
-            writer.finalize()
+        for (config, split), writer in self.writers.items():
+            self.sizes.setdefault(config, {})[split] = writer.finalize()
             writer.close()
 
 
@@ -149,18 +176,28 @@ def build(
     keep: KeptSplits | None = None,
     unannotated: Unannotated = "leave-out",
     account: Account | None = None,
+    ratios: tuple[float, ...] = RATIOS,
+    seed: int = 0,
+    split_field: str | None = None,
+    language: str = LANGUAGE,
+    fmt: str = "arrow",
 ) -> dict[str, dict[str, Any]]:
-    """Build ``out/<config>/<split>.arrow`` and ``out/manifest.json`` from ``export``; return the statistics.
-
-    The statistics are those of :func:`~vna_ner.dataset.stats.split_statistics`, counted while writing.
+    """Build ``out/<config>/<split>.<fmt>``, ``out/manifest.json`` and the card from ``export``; return
+    the statistics (those of :func:`~vna_ner.dataset.stats.split_statistics`, counted while writing).
 
     Documents in ``keep`` (e.g. :func:`previous_splits` of the last build) stay in their split; the
-    others are assigned by :func:`~vna_ner.dataset.split.assign_splits`. Scratch files (sentence digests,
-    manifest entries) live in the staging folder next to ``out``, not in the system's temporary folder.
+    others are assigned by :func:`~vna_ner.dataset.split.assign_splits` with ``ratios`` and ``seed``.
+    With ``split_field``, every document goes where its task's ``data[split_field]`` says instead.
+    The manifest records how documents were assigned, what gave way and which labels each split lacks.
+    Scratch files (sentence digests, manifest entries) live in the staging folder next to ``out``, not
+    in the system's temporary folder.
     ``unannotated`` and ``account`` are those of :func:`~vna_ner.labelstudio.export.iter_documents`; the
     account counts the first pass only.
     """
-    reading = {"offsets": offsets, "unannotated": unannotated}
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    pipeline(language)  # an unknown language fails here, before any work
+    reading = {"offsets": offsets, "unannotated": unannotated, "split_field": split_field}
     out = check_out(out, [export])  # before any work: refused unless empty, absent or an earlier build
     created = next((p for p in reversed([out.parent, *out.parent.parents]) if not p.exists()), None)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -171,13 +208,24 @@ def build(
                 first_pass = _documents(
                     export, schema, {**reading, "account": account}, progress, "validating"
                 )
+                chosen = _FieldSplits(split_field)
                 for document in first_pass:
                     corpus.add(document)
+                    chosen.add(document)
                 if not len(corpus):
                     raise InputError([Problem(str(export), "the export holds no task")])
-                assignment = assign_splits(corpus, fixed=keep)
+                if split_field:
+                    assignment = chosen.assignment(corpus)
+                else:
+                    assignment = assign_splits(corpus, ratios, fixed=keep, seed=seed)
                 ids = corpus.ids
-            statistics = _write(export, schema, reading, progress, ids, assignment, folder)
+            how = _assignment_record(assignment, split_field, ratios, seed)
+            written = _Written(how, language, fmt)
+            statistics, sizes = _write(
+                export, schema, reading, progress, ids, assignment.splits, folder, written
+            )
+            card = generic_card(schema, sizes, statistics, language=language, fmt=fmt, assignment=how)
+            (folder / CARD).write_text(card, encoding="utf-8")
         built = True
     finally:
         if created is not None and not built:
@@ -197,6 +245,60 @@ def _documents(
     )
 
 
+class _FieldSplits:
+    """The split each task's data names (``--split-field``): one byte per document, problems listed."""
+
+    def __init__(self, field: str | None):
+        self.field = field
+        self.codes = bytearray()
+        self.problems: list[Problem] = []
+
+    def add(self, document: Document) -> None:
+        if not self.field:
+            return
+        if document.split not in SPLITS:
+            found = "missing" if document.split is None else f"{document.split!r}"
+            self.problems.append(
+                Problem(
+                    f"task {document.task_id} (document {document.id})",
+                    f"data.{self.field} is {found:.60}; it must be one of {', '.join(SPLITS)}",
+                )
+            )
+            return
+        self.codes.append(SPLITS.index(document.split))
+
+    def assignment(self, corpus: CorpusSummary) -> Assignment:
+        if self.problems:
+            raise InputError(self.problems)
+        splits = np.frombuffer(bytes(self.codes), dtype=np.uint8)
+        return Assignment(splits, missing=missing_labels(corpus, splits))
+
+
+def _assignment_record(
+    assignment: Assignment, split_field: str | None, ratios: tuple[float, ...], seed: int
+) -> dict[str, Any]:
+    """How the documents were assigned, for the manifest and the card."""
+    missing = {split: list(labels) for split, labels in assignment.missing.items()}
+    if split_field:
+        return {"by": f"data.{split_field}", "missing": missing}
+    return {
+        "by": "balance",
+        "missing": missing,
+        "ratios": list(ratios),
+        "relaxed": list(assignment.relaxed),
+        "seed": seed,
+    }
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What the second pass writes besides the documents: how they were split, their language, the format."""
+
+    assignment: dict[str, Any]
+    language: str
+    fmt: str
+
+
 def _write(
     export: Path,
     schema: Schema,
@@ -205,9 +307,13 @@ def _write(
     ids: pa.ChunkedArray,
     assignment: np.ndarray,
     folder: Path,
-) -> dict[str, dict[str, Any]]:
-    """Pass 2: tokenize each document into its split's Arrow files; list it in the manifest; count it."""
-    writers = _SplitWriters(folder, schema)
+    written_as: _Written,
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, tuple[int, int]]]]:
+    """Pass 2: tokenize each document into its split's files; list it in the manifest; count it.
+
+    Returns the statistics and, per configuration and split, the rows and bytes written.
+    """
+    writers = _SplitWriters(folder, schema, written_as.fmt)
     tally = Tally(SPLITS, schema.entity_labels, schema.relation_labels)
     with ExitStack() as stack:
         stack.callback(writers.close)
@@ -225,7 +331,7 @@ def _write(
             if document.id != first:
                 raise _changed(export, f"document #{written + 1} is {document.id!r}, it was {first!r}")
             split = SPLITS[assignment[written]]
-            row, sentences = document_rows(document)
+            row, sentences = document_rows(document, written_as.language)
             writers.write("documents", split, row)
             for sentence in sentences:
                 writers.write("sentences", split, sentence)
@@ -243,9 +349,15 @@ def _write(
             raise _changed(export, f"{written} documents, there were {len(ids)}")
         with Path(export).open("rb") as stream:
             export_digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        header = {
+            "assignment": written_as.assignment,
+            "export_sha256": export_digest,
+            "format": written_as.fmt,
+            "language": written_as.language,
+        }
         with (folder / MANIFEST).open("w", encoding="utf-8") as manifest:
-            write_manifest(manifest, export_digest, listed, version=package_version("vna-ner"))
-    return tally.statistics()
+            write_manifest(manifest, header, listed, version=package_version("vna-ner"))
+    return tally.statistics(), writers.sizes
 
 
 def _changed(export: Path, difference: str) -> InputError:
@@ -255,14 +367,17 @@ def _changed(export: Path, difference: str) -> InputError:
 
 
 def write_manifest(
-    out: TextIO, export_digest: str, listed: Mapping[str, TextIO], *, version: str | None = None
+    out: TextIO, header: Mapping[str, Any], listed: Mapping[str, TextIO], *, version: str | None = None
 ) -> None:
     """Write the manifest as ``json.dumps(..., indent=2, sort_keys=True)`` would, streaming its entries.
 
-    ``listed`` maps each split to a file of its entries, one JSON object per line, in build order;
-    ``version``, the release the splits belong to (the package's version), is written if given.
+    ``header`` holds the keys that sort before ``splits`` (the export's digest, how documents were
+    assigned, ...); ``listed`` maps each split to a file of its entries, one JSON object per line, in
+    build order; ``version``, the release the splits belong to (the package's version), is written if given.
     """
-    out.write(f'{{\n  "export_sha256": {json.dumps(export_digest)},\n  "splits": {{')
+    if not header or max(header) >= "splits":
+        raise ValueError(f"manifest header keys must sort before 'splits', got {sorted(header)}")
+    out.write(json.dumps(dict(header), indent=2, sort_keys=True)[:-2] + ',\n  "splits": {')
     for number, split in enumerate(sorted(listed)):
         out.write(f"{',' if number else ''}\n    {json.dumps(split)}: [")
         entries = listed[split]

@@ -20,14 +20,19 @@ from pathlib import Path
 import ijson
 
 import vna_ner
-from vna_ner.dataset.features import CONFIGS, SPLITS
+from vna_ner.dataset.card import GENERATED_MARK
+from vna_ner.dataset.features import CONFIGS, FORMATS, SPLITS
 from vna_ner.errors import OutputError
 from vna_ner.files import check_writable
 
 MANIFEST = "manifest.json"
-CARD = "README.md"  # the dataset card, copied in by ``vna-ner card``; carried over by a rebuild
+CARD = "README.md"  # the dataset card: a build's generic one, or the project's (``vna-ner card``), kept
 BUILD_FILES = frozenset(
-    {MANIFEST, CARD, *(f"{config}/{split}.arrow" for config in CONFIGS for split in SPLITS)}
+    {
+        MANIFEST,
+        CARD,
+        *(f"{config}/{split}.{fmt}" for config in CONFIGS for split in SPLITS for fmt in FORMATS),
+    }
 )
 MARK = "vna-ner-staging"  # written first in every staging folder: the process id of the build
 _NEW, _OLD = "new", "old"  # inside a staging folder: the build being made, the build it replaces
@@ -104,7 +109,7 @@ def staged(out: Path) -> Iterator[Path]:
     """An empty folder to build ``out`` in, swapped in for ``out`` if the block succeeds; staging removed.
 
     Scratch files may go beside the yielded folder, in its parent (the staging folder). The card of
-    the build being replaced is carried over.
+    the build being replaced is carried over, unless a build wrote it (then the new build's replaces it).
     """
     staging = _new_staging(out)
     try:
@@ -112,7 +117,7 @@ def staged(out: Path) -> Iterator[Path]:
         new.mkdir()
         yield new
         card = out / CARD
-        if card.exists():
+        if card.exists() and GENERATED_MARK not in card.read_text("utf-8", errors="replace"):
             shutil.copyfile(card, new / CARD)
         if out.exists():
             out.rename(staging / _OLD)

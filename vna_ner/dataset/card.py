@@ -5,25 +5,27 @@ The card's prose is written by hand; everything between ``<!-- generated:NAME:st
 a card whose numbers no longer match the splits is detected by comparing it with its re-rendering.
 The YAML follows the Hugging Face dataset-card format; ``data_files`` are relative to the splits
 folder, which is the folder to publish (it receives a copy of the card as its ``README.md``).
+A build of another project writes a generic card (:func:`generic_card`) from the same parts.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from datasets import DatasetDict
+from datasets import DatasetDict, Features
 from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCardData
 from tabulate import tabulate
 
-from vna_ner.dataset.features import CONFIGS, SPLITS
+from vna_ner.dataset.features import CONFIGS, SPLITS, features_for
 from vna_ner.dataset.load import load
 from vna_ner.dataset.stats import format_statistics, split_statistics
 from vna_ner.errors import InputError, Problem
+from vna_ner.labelstudio.schema import Schema
 
 _BLOCK = re.compile(
     r"(<!-- generated:(?P<name>[a-z_]+):start -->\n)(?:.*?\n)??(<!-- generated:(?P=name):end -->)", re.S
@@ -48,14 +50,38 @@ STATIC_METADATA: dict[str, Any] = {
 
 
 def card_metadata(splits: dict[str, DatasetDict]) -> DatasetCardData:
-    """The card's YAML: static fields, ``configs`` with ``data_files``, and ``dataset_info`` per config."""
+    """The project card's YAML: static fields, ``configs`` with ``data_files``, and ``dataset_info``."""
+    return dataset_metadata(
+        STATIC_METADATA,
+        {config: dataset[SPLITS[0]].features for config, dataset in splits.items()},
+        {
+            config: {split: (len(dataset[split]), dataset[split].data.nbytes) for split in SPLITS}
+            for config, dataset in splits.items()
+        },
+    )
+
+
+def dataset_metadata(
+    static: Mapping[str, Any],
+    features: Mapping[str, Features],
+    sizes: Mapping[str, Mapping[str, tuple[int, int]]],
+    fmt: str = "arrow",
+) -> DatasetCardData:
+    """A card's YAML: ``static`` fields, ``configs`` whose ``data_files`` are ``<config>/<split>.<fmt>``,
+    and ``dataset_info`` derived from each configuration's ``features`` and its splits' (rows, bytes).
+
+    An empty split (a project of one or two documents) is left out: ``datasets`` cannot load one.
+    """
+    filled = {config: [split for split in SPLITS if sizes[config][split][0]] for config in CONFIGS}
     data = DatasetCardData(
-        **STATIC_METADATA,
+        **static,
         configs=[
             {
                 "config_name": config,
                 **({"default": True} if config == CONFIGS[0] else {}),
-                "data_files": [{"split": split, "path": f"{config}/{split}.arrow"} for split in SPLITS],
+                "data_files": [
+                    {"split": split, "path": f"{config}/{split}.{fmt}"} for split in filled[config]
+                ],
             }
             for config in CONFIGS
         ],
@@ -63,20 +89,85 @@ def card_metadata(splits: dict[str, DatasetDict]) -> DatasetCardData:
     infos = {
         config: DatasetInfo(
             config_name=config,
-            features=dataset[SPLITS[0]].features,
+            features=features[config],
             splits=SplitDict(
                 {
                     split: SplitInfo(
-                        name=split, num_bytes=dataset[split].data.nbytes, num_examples=len(dataset[split])
+                        name=split, num_bytes=sizes[config][split][1], num_examples=sizes[config][split][0]
                     )
-                    for split in SPLITS
+                    for split in filled[config]
                 }
             ),
         )
-        for config, dataset in splits.items()
+        for config in features
     }
     DatasetInfosDict(infos).to_dataset_card_data(data)
     return data
+
+
+GENERATED_MARK = "<!-- written by vna-ner build: the next build replaces this card -->"
+_GENERIC_CARD = """{mark}
+
+# Named entities from a Label Studio project
+
+Built by `vna-ner build` from a Label Studio export. Two configurations:
+
+- `documents`: one row per document: `text`, `tokens` with their character `token_offsets`, IOB2
+  `ner_tags`, `sentence_starts`, `entities` (character spans), `relations` and `provenance`;
+- `sentences`: one row per sentence: `tokens` and `ner_tags`, as token-classification scripts expect.
+
+Tokens come from spaCy's rule-based tokenizer for language `{language}`, cut at every gold entity
+boundary so that no entity is lost in the token view.
+
+{assignment}
+
+```python
+from datasets import load_dataset
+
+sentences = load_dataset("path/to/this/folder", "sentences")
+```
+
+## Statistics
+
+<!-- generated:statistics:start -->
+<!-- generated:statistics:end -->
+"""
+
+
+def generic_card(
+    schema: Schema,
+    sizes: Mapping[str, Mapping[str, tuple[int, int]]],
+    statistics: dict[str, dict[str, Any]],
+    *,
+    language: str,
+    fmt: str,
+    assignment: Mapping[str, Any],
+) -> str:
+    """The card a build writes for any project: YAML from the features, how it was split, statistics."""
+    static = {
+        "language": [language],
+        "task_categories": ["token-classification"],
+        "task_ids": ["named-entity-recognition"],
+        "tags": ["label-studio", "vna-ner"],
+    }
+    metadata = dataset_metadata(static, {c: features_for(c, schema) for c in CONFIGS}, sizes, fmt)
+    body = _GENERIC_CARD.format(
+        mark=GENERATED_MARK, language=language, assignment=_splits_sentence(assignment)
+    )
+    return render_card(body, {"statistics": lambda: format_statistics(statistics, "github")}, metadata)
+
+
+def _splits_sentence(assignment: Mapping[str, Any]) -> str:
+    """How documents were put in splits, and which labels a split lacks, in a sentence or two."""
+    if assignment["by"] == "balance":
+        ratios = "/".join(f"{r:g}" for r in assignment["ratios"])
+        said = f"Documents were put in splits by entity balance (ratios {ratios}, seed {assignment['seed']})"
+        if assignment["relaxed"]:
+            said += f"; relaxed: {', '.join(assignment['relaxed'])}"
+    else:
+        said = f"Each document is in the split its task's `{assignment['by']}` names"
+    lacking = "; ".join(f"{split}: {', '.join(labels)}" for split, labels in assignment["missing"].items())
+    return said + (f". Labels missing from a split: {lacking}." if lacking else ".")
 
 
 def statistics_block(splits: dict[str, DatasetDict]) -> str:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 CONFIGS = ("documents", "sentences")
 SPLITS = ("train", "validation", "test")
+FORMATS = ("arrow", "parquet")  # file formats of a built folder: <config>/<split>.<format>
 
 
 def document_features(schema: Schema) -> Features:

@@ -1,4 +1,5 @@
-"""Load the built splits: offline, from the Arrow files shipped inside the package or a built folder.
+"""Load the built splits: offline, from the Arrow files shipped inside the package or a built folder
+(Arrow or Parquet files).
 
 Each split is read into memory, so ``.map()`` and the other transforms of ``datasets`` keep their results
 in memory too: nothing is ever written beside the Arrow files (an installed package may be read-only,
@@ -11,6 +12,7 @@ from __future__ import annotations
 import weakref
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from datasets import Dataset, DatasetDict, NamedSplit
 
 from vna_ner.dataset.features import CONFIGS, SPLITS
@@ -44,13 +46,22 @@ def load(
         raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     folder = Path(data_dir) if data_dir is not None else splits_dir()
     if split is not None:
-        return _read(folder / config / f"{split}.arrow")
-    return DatasetDict({name: _read(folder / config / f"{name}.arrow") for name in SPLITS})
+        return _read(folder / config / split)
+    return DatasetDict({name: _read(folder / config / name) for name in SPLITS})
 
 
-def _read(path: Path) -> Dataset:
-    """One split, in memory: a dataset without cache files never writes any (see the module docstring)."""
-    dataset = Dataset.from_file(str(path), split=NamedSplit(path.stem), in_memory=True)
+def _read(stem: Path) -> Dataset:
+    """One split, in memory: a dataset without cache files never writes any (see the module docstring).
+
+    Read from ``stem`` + ``.arrow`` or, failing that, ``.parquet`` (the features come back from the
+    Parquet file's schema metadata).
+    """
+    path, parquet = stem.with_suffix(".arrow"), stem.with_suffix(".parquet")
+    if path.exists() or not parquet.exists():
+        dataset = Dataset.from_file(str(path), split=NamedSplit(stem.name), in_memory=True)
+    else:
+        path = parquet
+        dataset = Dataset(pq.read_table(parquet), split=NamedSplit(stem.name))
     _SOURCES[dataset] = path
     return dataset
 

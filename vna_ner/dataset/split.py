@@ -6,7 +6,10 @@ seeded shuffles, the assignment closest to the target ratios wins (distance: the
 a split's share of entities and its target, plus half the largest such gap for documents, so that a
 small split is not a couple of long articles; the search stops early below 0.005), provided every
 entity label found in at least three groups occurs in every split and, when the corpus has main
-articles (documents that open their source page and carry relations), the test split holds one.
+articles (documents that open their source page and carry relations), the test split holds one, and
+no split is empty. When no try meets every constraint (a small corpus), they give way one at a time in
+the order of :data:`RELAXATIONS`, and the result says which gave way and which labels each split lacks.
+The ratios and the seed of the tries can be chosen; the defaults give the shipped splits.
 The assignment depends on the set of documents, not on their order in the export; documents already
 assigned (a previous manifest) can be kept where they are, so that correcting or adding documents
 never moves test data into training.
@@ -27,7 +30,7 @@ import tempfile
 import weakref
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,9 +48,23 @@ MIN_SHARED_CHARS = 40
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _TEST = SPLITS.index("test")
 
+RELAXATIONS = (
+    "every label in every split",
+    "the target ratios",
+    "a document in every split",
+)
+"""The split constraints in the order they give way when no assignment meets them all.
+
+1. Every label found in at least as many duplicate groups as there are splits occurs in every split
+   (and a main article is in test): relaxed to the fewest (label, split) pairs missing.
+2. Groups go where the ratios want them most (the balanced, greedy tries): relaxed by first giving one
+   group to each empty split (train, then test, then validation), then balancing the rest.
+3. No split is empty: relaxed only when there are fewer duplicate groups than splits.
+"""
+
 
 class SplitError(ValueError):
-    """No assignment satisfies the split constraints."""
+    """Kept splits that cannot hold: documents sharing text kept in different splits."""
 
 
 def sentence_digests(text: str) -> Iterator[int]:
@@ -270,21 +287,53 @@ def duplicate_groups(corpus: CorpusSummary) -> np.ndarray:
     return group_of_root[parent][ranks]
 
 
+@dataclass(frozen=True, eq=False)
+class Assignment:
+    """The split of each document (indices into ``SPLITS``, add order), and what the split had to give up.
+
+    ``relaxed`` names the constraints of :data:`RELAXATIONS` that no assignment could meet; ``missing``
+    maps each split to the labels of the corpus it has no entity of (rare labels can be missing even
+    when nothing was relaxed: a label found in fewer groups than there are splits is never required).
+    """
+
+    splits: np.ndarray
+    relaxed: tuple[str, ...] = ()
+    missing: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def check_ratios(ratios: Sequence[float]) -> tuple[float, ...]:
+    """``ratios`` as a tuple if they are one non-negative share per split summing to 1, else ValueError."""
+    values = tuple(float(r) for r in ratios)
+    if len(values) != len(SPLITS) or any(not 0 <= r <= 1 for r in values) or abs(sum(values) - 1) > 1e-6:
+        raise ValueError(
+            f"ratios must be {len(SPLITS)} shares ({', '.join(SPLITS)}) between 0 and 1 that sum to 1, "
+            f"got {', '.join(map(str, ratios))}"
+        )
+    return values
+
+
 def assign_splits(
-    corpus: CorpusSummary, ratios: Sequence[float] = RATIOS, fixed: KeptSplits | None = None
-) -> np.ndarray:
-    """The split of each document in add order, as indices into ``SPLITS``; see the module docstring.
+    corpus: CorpusSummary,
+    ratios: Sequence[float] = RATIOS,
+    fixed: KeptSplits | None = None,
+    seed: int = 0,
+) -> Assignment:
+    """The split of each document in add order; see the module docstring.
 
     The result depends on the documents, not on their order. Documents in ``fixed`` keep the split
-    given there (and pull their duplicate group with them); only the others are assigned.
+    given there (and pull their duplicate group with them); only the others are assigned. It always
+    succeeds: when no try meets every constraint, they give way in the order of :data:`RELAXATIONS`.
     """
+    ratios = check_ratios(ratios)
     if not len(corpus):
-        return np.zeros(0, dtype=np.uint8)
+        return Assignment(np.zeros(0, dtype=np.uint8))
     groups = duplicate_groups(corpus)
     count = int(groups.max()) + 1
-    group_weights, required, present = _label_facts(corpus, groups, count)
-    weights = array("q", group_weights.tobytes())  # Python ints on access, 8 bytes each in memory
+    group_weights, present = _label_facts(corpus, groups, count)
     sizes = np.bincount(groups, minlength=count)
+    if not group_weights.any():
+        group_weights = sizes.astype(np.int64)  # no entity at all: balance documents instead
+    weights = array("q", group_weights.tobytes())  # Python ints on access, 8 bytes each in memory
     group_main = np.zeros(count, dtype=np.bool_)
     group_main[groups[corpus.main_articles]] = True
     total = int(group_weights.sum()) or 1
@@ -294,41 +343,113 @@ def assign_splits(
     pinned_load = np.bincount(pinned[held], weights=group_weights[held], minlength=len(SPLITS)).tolist()
     free = array("I", np.flatnonzero(~held).astype(np.uintc).tobytes())
     start = np.where(held, pinned, 0).astype(np.uint8).tobytes()
-    best: tuple[float, bytearray] | None = None
-    for seed in range(TRIES if free else 1):
-        assigned = bytearray(start)
-        load = list(pinned_load)
-        order = array("I", free)
-        random.Random(seed).shuffle(order)
+    facts = _Facts(present, group_main, need_main, sizes, len(corpus), ratios)
+
+    def greedy(order: Iterable[int], assigned: bytearray, load: list[float]) -> bytearray:
         for g in order:
             target = max(range(len(SPLITS)), key=lambda s: ratios[s] * total - load[s])
             assigned[g] = target
             load[target] += weights[g]
-        by_split = np.frombuffer(assigned, dtype=np.uint8)
-        if not _valid(by_split, present, group_main, need_main):
+        return assigned
+
+    best: tuple[tuple[float, ...], bytearray, bool] | None = None
+    for covering in (False, True):
+        if covering and best is not None and best[0][0] <= 1:
+            break  # a balanced assignment with every split filled: the ratios need not give way
+        for attempt in range(TRIES if free else 1):
+            order = array("I", free)
+            random.Random(seed * TRIES + attempt).shuffle(order)
+            assigned, load = bytearray(start), list(pinned_load)
+            if covering:
+                order = _fill_empty_splits(
+                    order, assigned, load, held, pinned, weights, group_main, need_main
+                )
+            rank = facts.rank(
+                np.frombuffer(greedy(order, assigned, load), dtype=np.uint8), load, total, covering
+            )
+            if best is None or rank < best[0]:
+                best = (rank, assigned, covering)
+            if rank[0] == 0 and rank[-1] < GOOD_ENOUGH:
+                break
+    assert best is not None
+    (_, empty, lacking, _), chosen, covering = best
+    by_document = np.frombuffer(chosen, dtype=np.uint8)[groups]
+    relaxed = [RELAXATIONS[0]] * bool(lacking) + [RELAXATIONS[1]] * covering + [RELAXATIONS[2]] * bool(empty)
+    return Assignment(by_document, tuple(relaxed), missing_labels(corpus, by_document))
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What :meth:`rank` needs to judge a try: per-group labels and main flags, sizes, targets."""
+
+    present: np.ndarray
+    group_main: np.ndarray
+    need_main: bool
+    sizes: np.ndarray
+    documents: int
+    ratios: tuple[float, ...]
+
+    def rank(self, assigned: np.ndarray, load: list[float], total: int, covering: bool) -> tuple[float, ...]:
+        """(level, empty splits, missing label/split pairs, deviation); smaller is better.
+
+        Level 0 meets every constraint; 1 misses labels; 2 needed the covering tries; 3 leaves a split
+        empty. Within level 0, the deviation alone orders the tries, as it always has.
+        """
+        split_sizes = np.bincount(assigned, weights=self.sizes, minlength=len(SPLITS)).tolist()
+        empty = sum(size == 0 for size in split_sizes)
+        lacking = sum(int((self.present[assigned == s].sum(axis=0) == 0).sum()) for s in range(len(SPLITS)))
+        if self.need_main and not self.group_main[assigned == _TEST].any():
+            lacking += 1
+        deviation = max(
+            abs(load[s] / total - self.ratios[s]) for s in range(len(SPLITS))
+        ) + DOCUMENT_WEIGHT * max(
+            abs(split_sizes[s] / self.documents - self.ratios[s]) for s in range(len(SPLITS))
+        )
+        level = 3 if empty else 2 if covering else 1 if lacking else 0
+        return (level, empty, lacking, deviation)
+
+
+def _fill_empty_splits(
+    order: array,
+    assigned: bytearray,
+    load: list[float],
+    held: np.ndarray,
+    pinned: np.ndarray,
+    weights: array,
+    group_main: np.ndarray,
+    need_main: bool,
+) -> list[int]:
+    """Give one group of ``order`` to each split no kept group fills (a main article to test if any);
+    return the groups left to balance.
+    """
+    rest = list(order)
+    filled = set(pinned[held].tolist())
+    for split in (SPLITS.index("train"), _TEST, SPLITS.index("validation")):
+        if split in filled or not rest:
             continue
-        split_sizes = np.bincount(by_split, weights=sizes, minlength=len(SPLITS)).tolist()
-        deviation = max(abs(load[s] / total - ratios[s]) for s in range(len(SPLITS))) + DOCUMENT_WEIGHT * max(
-            abs(split_sizes[s] / len(corpus) - ratios[s]) for s in range(len(SPLITS))
-        )
-        if best is None or deviation < best[0]:
-            best = (deviation, assigned)
-        if deviation < GOOD_ENOUGH:
-            break
-    if best is None:
-        names = [label for label, needed in zip(corpus.labels, required, strict=True) if needed]
-        raise SplitError(
-            f"no assignment in {TRIES} tries puts {', '.join(sorted(names)) or 'the labels'} "
-            "in every split"
-            + (" and a main article with relations in test" if need_main else "")
-            + (" with the splits kept from the previous build (--reassign to redo them)" if fixed else "")
-        )
-    return np.frombuffer(best[1], dtype=np.uint8)[groups]
+        mains = [g for g in rest if group_main[g]] if split == _TEST and need_main else []
+        g = mains[0] if mains else rest[0]
+        rest.remove(g)
+        assigned[g] = split
+        load[split] += weights[g]
+    return rest
 
 
-def _label_facts(corpus: CorpusSummary, groups: np.ndarray, count: int) -> tuple[np.ndarray, ...]:
-    """Entities per group; which labels must be in every split (found in as many groups as there are
-    splits); and, per group, which of those it has.
+def missing_labels(corpus: CorpusSummary, by_document: np.ndarray) -> dict[str, tuple[str, ...]]:
+    """Per split, the labels of the corpus it has no entity of; splits that lack none are left out."""
+    counts = corpus.label_counts
+    in_corpus = counts.sum(axis=0) > 0
+    missing = {}
+    for s, split in enumerate(SPLITS):
+        absent = in_corpus & (counts[by_document == s].sum(axis=0) == 0)
+        if absent.any():
+            missing[split] = tuple(label for label, a in zip(corpus.labels, absent, strict=True) if a)
+    return missing
+
+
+def _label_facts(corpus: CorpusSummary, groups: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Entities per group, and per group which of the required labels it has (the labels found in as
+    many groups as there are splits: only those can be in every split).
     """
     weights = np.zeros(count, dtype=np.int64)
     present = np.zeros((count, len(corpus.labels)), dtype=np.bool_)
@@ -337,7 +458,7 @@ def _label_facts(corpus: CorpusSummary, groups: np.ndarray, count: int) -> tuple
         weights += per_group.astype(np.int64)
         present[:, column] = per_group > 0
     required = present.sum(axis=0) >= len(SPLITS)
-    return weights, required, present[:, required]
+    return weights, present[:, required]
 
 
 def _pinned_splits(
@@ -362,12 +483,3 @@ def _pinned_splits(
         splits = sorted({SPLITS[code] for code in codes[listed_groups == g].tolist()})
         raise SplitError(f"documents {', '.join(ids)} share text but are fixed to different splits {splits}")
     return pinned
-
-
-def _valid(
-    assigned: np.ndarray, required_counts: np.ndarray, group_main: np.ndarray, need_main: bool
-) -> bool:
-    """Every required label in every split, and a main article in test if the corpus has one."""
-    if need_main and not group_main[assigned == _TEST].any():
-        return False
-    return all(required_counts[assigned == s].sum(axis=0).all() for s in range(len(SPLITS)))

@@ -151,10 +151,13 @@ class _Once:
 class _TaskReader:
     """Turns one raw task dict into a :class:`Task`, collecting problems instead of stopping."""
 
-    def __init__(self, schema: Schema, offsets: OffsetPolicy, unannotated: Unannotated):
+    def __init__(
+        self, schema: Schema, offsets: OffsetPolicy, unannotated: Unannotated, split_field: str | None = None
+    ):
         self.schema = schema
         self.offsets = offsets
         self.unannotated = unannotated
+        self.split_field = split_field
         self.problems: list[tuple[int, Problem]] = []
         self.once: dict[tuple[str, ...], _Once] = {}
         self.entity_labels: Counter[str] = Counter()
@@ -215,6 +218,7 @@ class _TaskReader:
         if provenance is None:
             return None
         document = Document(id=doc_id, text=text, provenance=provenance, task_id=raw.get("id"))
+        document.split = data.get(self.split_field) if self.split_field else None
         task = Task(document=document)
         found_before = self._found()
         for kind, target in (("annotations", task.annotations), ("predictions", task.predictions)):
@@ -577,13 +581,19 @@ def unannotated_reason(task: Task) -> str:
 
 
 def iter_tasks(
-    path: Path, schema: Schema, *, offsets: OffsetPolicy = "convert", unannotated: Unannotated = "leave-out"
+    path: Path,
+    schema: Schema,
+    *,
+    offsets: OffsetPolicy = "convert",
+    unannotated: Unannotated = "leave-out",
+    split_field: str | None = None,
 ) -> Iterator[Task]:
     """Validated tasks of an export; raises :class:`InputError` listing every problem at the end.
 
     With ``unannotated="error"``, a task without a submitted, non-cancelled annotation is a problem.
+    With ``split_field``, each document's ``split`` is its task's ``data[split_field]`` (unchecked).
     """
-    reader = _TaskReader(schema, offsets, unannotated)
+    reader = _TaskReader(schema, offsets, unannotated, split_field)
     repeats = _RepeatedIds()
     count = 0
     for count, (raw, surrogate) in enumerate(iter_raw_tasks(path, schema), start=1):
@@ -675,6 +685,7 @@ def iter_documents(
     offsets: OffsetPolicy = "convert",
     unannotated: Unannotated = "leave-out",
     account: Account | None = None,
+    split_field: str | None = None,
 ) -> Iterator[Document]:
     """Documents of an export, each carrying its gold annotation (see :func:`choose_gold`).
 
@@ -682,7 +693,8 @@ def iter_documents(
     ``account`` (or, with ``unannotated="error"``, refused). ``account`` counts what the reading did.
     """
     account = account if account is not None else Account()
-    for task in iter_tasks(path, schema, offsets=offsets, unannotated=unannotated):
+    tasks = iter_tasks(path, schema, offsets=offsets, unannotated=unannotated, split_field=split_field)
+    for task in tasks:
         account.tasks += 1
         gold = choose_gold(task.annotations)
         if gold is None:

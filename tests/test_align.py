@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from vna_ner.dataset.align import MisalignmentError, iob2_to_spans, spans_to_iob2, split_at, tokenize
+from vna_ner.dataset.align import (
+    MisalignmentError,
+    iob2_to_spans,
+    pieces,
+    spans_to_iob2,
+    split_at,
+    tokenize,
+)
 
 
-def words(text: str, spans=()) -> list[str]:
-    offsets, _ = tokenize(text, spans)
+def words(text: str, spans=(), language: str = "fr") -> list[str]:
+    offsets, _ = tokenize(text, spans, language)
     return [text[start:end] for start, end in offsets]
 
 
@@ -66,3 +73,55 @@ def test_a_span_off_the_token_boundaries_is_reported_not_dropped():
 
 def test_an_i_tag_after_o_starts_an_entity():
     assert iob2_to_spans([(0, 1), (2, 3), (4, 5)], ["O", "I-ORG", "I-ORG"]) == [(2, 5, "ORG")]
+
+
+def test_english_uses_the_english_rules():
+    assert words("Curie's lab", language="en") == ["Curie", "'s", "lab"]
+    assert words("Curie's lab") == ["Curie'", "s", "lab"]  # the French rules (elision), the default
+
+
+def test_vietnamese_with_diacritics_keeps_every_entity_in_the_token_view():
+    text = "Thủ tướng Nguyễn Xuân Phúc đến Hà Nội.\nÔng Phúc gặp đoàn Hà Nội (TTXVN)."
+    spans = [
+        (text.index("Nguyễn"), text.index(" đến"), "PER"),
+        (text.index("Hà Nội."), text.index("Hà Nội.") + 6, "LOC"),
+        (text.index("Phúc gặp"), text.index(" gặp"), "PER"),
+        (text.rindex("Hà Nội"), text.rindex("Hà Nội") + 6, "LOC"),
+        (text.index("TTXVN"), text.index("TTXVN") + 5, "ORG"),
+    ]
+    offsets, _ = tokenize(text, [(start, end) for start, end, _ in spans], "vi")
+    assert [text[s:e] for s, e in offsets][:8] == [
+        "Thủ",
+        "tướng",
+        "Nguyễn",
+        "Xuân",
+        "Phúc",
+        "đến",
+        "Hà",
+        "Nội",
+    ]
+    assert iob2_to_spans(offsets, spans_to_iob2(offsets, spans)) == sorted(spans)
+
+
+def test_a_long_text_tokenized_in_pieces_gives_the_tokens_of_the_whole(monkeypatch):
+    paragraph = (
+        "Le président Nguyen Xuan Phuc a reçu l’ambassadeur de Cuba à Hanoi (VNA). M. Giang a dit : « oui »."
+    )
+    text = "\n".join(f"{paragraph} Numéro {i}, Vietnam-Cuba." for i in range(3000))  # ~330,000 characters
+    spans = [
+        (m, m + len("Nguyen Xuan Phuc")) for m in range(text.index("Nguyen"), len(text), len(paragraph) * 50)
+    ]
+    whole = tokenize(text, spans, piece=len(text))
+    cut = tokenize(text, spans, piece=10_000)
+    assert len(list(pieces(text, spans, 10_000))) > 30
+    assert cut == whole
+
+
+def test_pieces_never_cut_a_gold_span_and_cut_at_whitespace_when_there_is_some():
+    text = ("mot " * 50 + "\n") * 40
+    spans = sorted({(i, i + 30) for i in range(0, len(text) - 30, 97)})
+    cuts = [end for _, end in pieces(text, spans, 300)][:-1]
+    assert all(not start < cut < end for cut in cuts for start, end in spans)
+    assert all(text[cut - 1].isspace() for cut in cuts)
+    glued = "x" * 1000  # no whitespace at all: cut anywhere outside the spans
+    assert [end for _, end in pieces(glued, [(90, 260)], 100)] == [90, 260, *range(360, 1000, 100), 1000]

@@ -301,8 +301,8 @@ def build(
     how = read_assignment(Path(out))
     for constraint in how.get("relaxed", []):
         click.echo(f"relaxed, as no assignment could meet it: {constraint}")
-    for split, labels in how["missing"].items():
-        click.echo(f"{split} has no entity labelled {', '.join(labels)}")
+    for split in (split for split in SPLITS if split in how["missing"]):
+        click.echo(f"{split} has no entity labelled {', '.join(how['missing'][split])}")
     click.echo(format_statistics(statistics))
 
 

@@ -69,9 +69,8 @@ def split_at(offsets: Iterable[Offsets], boundaries: Iterable[int]) -> list[Offs
     cuts = sorted(set(boundaries))
     result: list[Offsets] = []
     for start, end in offsets:
-        inner = [b for b in cuts if start < b < end]
-        edges = [start, *inner, end]
-        result.extend(itertools.pairwise(edges))
+        inner = cuts[bisect.bisect_right(cuts, start) : bisect.bisect_left(cuts, end)]
+        result.extend(itertools.pairwise([start, *inner, end]) if inner else [(start, end)])
     return result
 
 
@@ -121,22 +120,22 @@ def pieces(text: str, spans: Sequence[Offsets], size: int = PIECE) -> Iterator[O
     >>> list(pieces("Un. Deux trois.\\nQuatre", [], 12))
     [(0, 9), (9, 16), (16, 22)]
     """
-    starts, ends = [s for s, _ in spans], list(itertools.accumulate((e for _, e in spans), max))
+    starts, ends = [s for s, _ in spans], [e for _, e in spans]
 
-    def inside(cut: int) -> int | None:
-        """The end of the furthest-reaching span that strictly contains ``cut``, or None."""
-        i = bisect.bisect_left(starts, cut) - 1  # spans starting before cut
-        return ends[i] if i >= 0 and ends[i] > cut else None
+    def inside(cut: int) -> Offsets | None:
+        """The span that strictly contains ``cut`` (gold spans are flat), or None."""
+        i = bisect.bisect_left(starts, cut) - 1  # the last span starting before cut
+        return (starts[i], ends[i]) if i >= 0 and ends[i] > cut else None
 
     first = 0
     while len(text) - first > size:
         cut = _cut(text, first + size // 2, first + size, inside) or _cut(
             text, first + 1, first + size, inside
         )
-        if cut is None:
+        if cut is None:  # no whitespace: cut at the size, or before (else after) the span there
             cut = first + size
-            while (end := inside(cut)) is not None:
-                cut = end
+            if (span := inside(cut)) is not None:
+                cut = span[0] if span[0] > first else span[1]
         yield first, cut
         first = cut
     yield first, len(text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -237,7 +238,6 @@ def test_a_rebuild_replaces_the_generated_card_but_keeps_a_written_one(tmp_path)
 
 def test_the_shipped_card_is_not_touched_by_a_rebuild_of_the_gold(tmp_path):
     out = tmp_path / "splits"
-    out.mkdir()
-    (out / "README.md").write_bytes((REPO / "splits" / "README.md").read_bytes())
+    shutil.copytree(REPO / "splits", out)
     build(REPO / "annotations" / "gold.json", load_schema(GOLD_CONFIG), out, progress=False)
     assert (out / "README.md").read_bytes() == (REPO / "splits" / "README.md").read_bytes()

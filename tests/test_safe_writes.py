@@ -92,7 +92,12 @@ def test_build_writes_into_an_empty_or_absent_folder(tmp_path, export):
     (tmp_path / "empty").mkdir()
     for out in (tmp_path / "empty", tmp_path / "new" / "deeper"):
         assert build(export, out).exit_code == 0
-        assert sorted(p.name for p in out.iterdir()) == ["documents", "manifest.json", "sentences"]
+        assert sorted(p.name for p in out.iterdir()) == [
+            "README.md",
+            "documents",
+            "manifest.json",
+            "sentences",
+        ]
 
 
 def test_build_out_over_a_folder_holding_a_users_file_leaves_that_file_in_place(tmp_path, export):
@@ -181,7 +186,7 @@ def test_the_current_folder_is_refused_unless_it_is_an_earlier_build(tmp_path, e
     monkeypatch.chdir(out)
     assert build(export, ".").exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "splits"]
-    assert sorted(p.name for p in out.iterdir()) == ["documents", "manifest.json", "sentences"]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "documents", "manifest.json", "sentences"]
 
 
 def test_a_symlinked_out_is_followed_and_stays_a_symlink(tmp_path, export):
@@ -192,6 +197,7 @@ def test_a_symlinked_out_is_followed_and_stays_a_symlink(tmp_path, export):
         assert build(export, link).exit_code == 0
         assert link.is_symlink() and os.readlink(link) == "real"
         assert sorted(p.name for p in (tmp_path / "real").iterdir()) == [
+            "README.md",
             "documents",
             "manifest.json",
             "sentences",

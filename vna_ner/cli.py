@@ -298,7 +298,7 @@ def build(
     if keep:
         click.echo(f"kept the split of the {len(keep)} documents of the previous build (--reassign to redo)")
     click.echo(str(account))
-    how = read_assignment(Path(out))
+    how = read_assignment(Path(os.path.abspath(out)))  # `.` may have been swapped for the new build
     for constraint in how.get("relaxed", []):
         click.echo(f"relaxed, as no assignment could meet it: {constraint}")
     for split in (split for split in SPLITS if split in how["missing"]):

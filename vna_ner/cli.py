@@ -272,6 +272,7 @@ def build(
     # Arrow's default allocator (mimalloc) keeps freed memory for reuse; in this long batch job that
     # raised the peak by about 10 MB and made it depend on allocation order (benchmarks/README.md).
     # A pool chosen with ARROW_DEFAULT_MEMORY_POOL is left alone; the previous pool comes back after.
+    target = Path(os.path.abspath(out))  # found again after the swap, even when --out is the current folder
     account = Account()
     pool = pa.default_memory_pool()
     if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
@@ -298,7 +299,7 @@ def build(
     if keep:
         click.echo(f"kept the split of the {len(keep)} documents of the previous build (--reassign to redo)")
     click.echo(str(account))
-    how = read_assignment(Path(os.path.abspath(out)))  # `.` may have been swapped for the new build
+    how = read_assignment(target)
     for constraint in how.get("relaxed", []):
         click.echo(f"relaxed, as no assignment could meet it: {constraint}")
     for split in (split for split in SPLITS if split in how["missing"]):

@@ -252,6 +252,7 @@ def build(
     balance. When a small export cannot meet every split constraint, they give way in this order:
     every label in every split, then the ratios, then a document in every split; what gave way and
     which labels a split lacks are printed and recorded in manifest.json.
+
     EXPORT defaults to annotations/gold.json of a vna-ner checkout (refused outside one).
     """
     import pyarrow as pa

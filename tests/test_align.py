@@ -55,12 +55,12 @@ def test_spans_to_iob2_and_back_is_the_identity():
     spans = [(3, 14, "PER"), (15, 20, "LOC")]
     tags = spans_to_iob2(offsets, spans)
     assert tags == ["O", "B-PER", "I-PER", "B-LOC"]
-    assert iob2_to_spans(offsets, tags) == spans
+    assert iob2_to_spans(offsets, tags, [0]) == spans
 
 
 def test_adjacent_entities_of_one_label_stay_two_entities():
     offsets = [(0, 4), (4, 8)]
-    assert iob2_to_spans(offsets, spans_to_iob2(offsets, [(0, 4, "LOC"), (4, 8, "LOC")])) == [
+    assert iob2_to_spans(offsets, spans_to_iob2(offsets, [(0, 4, "LOC"), (4, 8, "LOC")]), [0]) == [
         (0, 4, "LOC"),
         (4, 8, "LOC"),
     ]
@@ -72,7 +72,7 @@ def test_a_span_off_the_token_boundaries_is_reported_not_dropped():
 
 
 def test_an_i_tag_after_o_starts_an_entity():
-    assert iob2_to_spans([(0, 1), (2, 3), (4, 5)], ["O", "I-ORG", "I-ORG"]) == [(2, 5, "ORG")]
+    assert iob2_to_spans([(0, 1), (2, 3), (4, 5)], ["O", "I-ORG", "I-ORG"], [0]) == [(2, 5, "ORG")]
 
 
 def test_english_uses_the_english_rules():
@@ -89,7 +89,7 @@ def test_vietnamese_with_diacritics_keeps_every_entity_in_the_token_view():
         (text.rindex("Hà Nội"), text.rindex("Hà Nội") + 6, "LOC"),
         (text.index("TTXVN"), text.index("TTXVN") + 5, "ORG"),
     ]
-    offsets, _ = tokenize(text, [(start, end) for start, end, _ in spans], "vi")
+    offsets, starts = tokenize(text, [(start, end) for start, end, _ in spans], "vi")
     assert [text[s:e] for s, e in offsets][:8] == [
         "Thủ",
         "tướng",
@@ -100,7 +100,7 @@ def test_vietnamese_with_diacritics_keeps_every_entity_in_the_token_view():
         "Hà",
         "Nội",
     ]
-    assert iob2_to_spans(offsets, spans_to_iob2(offsets, spans)) == sorted(spans)
+    assert iob2_to_spans(offsets, spans_to_iob2(offsets, spans), starts) == sorted(spans)
 
 
 def test_a_long_text_tokenized_in_pieces_gives_the_tokens_of_the_whole(monkeypatch):
@@ -125,3 +125,10 @@ def test_pieces_never_cut_a_gold_span_and_cut_at_whitespace_when_there_is_some()
     assert all(text[cut - 1].isspace() for cut in cuts)
     glued = "x" * 1000  # no whitespace at all: cut anywhere outside the spans
     assert [end for _, end in pieces(glued, [(90, 260)], 100)] == [90, 260, *range(360, 1000, 100), 1000]
+
+
+def test_no_span_crosses_a_sentence_start():
+    assert iob2_to_spans([(0, 1), (2, 3), (4, 5)], ["B-ORG", "I-ORG", "I-ORG"], [0, 2]) == [
+        (0, 3, "ORG"),
+        (4, 5, "ORG"),
+    ]

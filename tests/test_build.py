@@ -16,6 +16,7 @@ from vna_ner.dataset.build import build, content_hash, document_rows, previous_s
 from vna_ner.dataset.features import SPLITS
 from vna_ner.dataset.load import load
 from vna_ner.dataset.stats import split_statistics
+from vna_ner.documents import Document, Span
 from vna_ner.errors import InputError
 from vna_ner.labelstudio.export import iter_documents, read_documents
 from vna_ner.labelstudio.schema import load_schema
@@ -45,7 +46,7 @@ def test_entities_recovered_from_the_tags_equal_the_gold_in_every_document(gold_
         row, _ = document_rows(document)
         offsets = [(t["start"], t["end"]) for t in row["token_offsets"]]
         gold = [(s.start, s.end, s.label) for s in sorted(document.entities)]
-        assert iob2_to_spans(offsets, row["ner_tags"]) == gold, document.id
+        assert iob2_to_spans(offsets, row["ner_tags"], row["sentence_starts"]) == gold, document.id
 
 
 def test_glued_words_are_cut_at_the_gold_boundary(gold_documents):
@@ -228,3 +229,11 @@ def test_the_build_command_gives_back_arrows_memory_pool(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert pa.default_memory_pool().backend_name == before
+
+
+def test_an_entity_across_a_sentence_break_is_refused_not_cut():
+    text = "Nguyen\nXuan Phuc arrive."
+    document = Document(id="d", text=text, entities=[Span(0, 16, "PER", text[:16], "T1")])
+
+    with pytest.raises(InputError, match=r"entity \[0, 16\) PER 'Nguyen\\nXuan Phuc' is not given back"):
+        document_rows(document)

@@ -27,11 +27,12 @@ from label_studio_sdk.core.api_error import ApiError
 
 from helpers import CONFIG, REPO
 from vna_ner.cli import main
-from vna_ner.dataset.align import iob2_to_spans
+from vna_ner.dataset.align import iob2_to_spans, tokenize
 from vna_ner.dataset.build import build, document_rows, previous_splits
 from vna_ner.dataset.features import SPLITS
 from vna_ner.dataset.load import documents_of, load
 from vna_ner.documents import Document, Provenance, Relation, Span
+from vna_ner.errors import InputError
 from vna_ner.labelstudio.account import Account
 from vna_ner.labelstudio.export import iter_tasks, read_documents
 from vna_ner.labelstudio.schema import load_schema
@@ -380,10 +381,18 @@ def test_any_document_survives_the_task_file_and_the_iob2_tags(document, tmp_pat
     write_tasks([document_to_task(document, SCHEMA)], path)
     assert read_documents(path, SCHEMA) == [document]
 
+    offsets, starts = tokenize(document.text, [b for s in document.entities for b in (s.start, s.end)])
+    if any(s.start < offsets[first][0] < s.end for s in document.entities for first in starts):
+        # Sequences are cut at sentence starts, so an entity across one cannot be shipped: refused.
+        with pytest.raises(InputError, match="not given back by the IOB2 tags cut at sentence starts"):
+            document_rows(document)
+        return
     row, sentences = document_rows(document)
     offsets = [(o["start"], o["end"]) for o in row["token_offsets"]]
     text = document.text
-    assert iob2_to_spans(offsets, row["ner_tags"]) == [(s.start, s.end, s.label) for s in document.entities]
+    assert iob2_to_spans(offsets, row["ner_tags"], row["sentence_starts"]) == [
+        (s.start, s.end, s.label) for s in document.entities
+    ]
     assert row["tokens"] == [text[start:end] for start, end in offsets]
     assert all(start < end for start, end in offsets)
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(offsets))

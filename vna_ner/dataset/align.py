@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from spacy.language import Language
 
+from vna_ner.dataset.chunks import chunks
+
 Offsets = tuple[int, int]
 LANGUAGE = "fr"
 PIECE = 200_000  # characters tokenized at once; any text up to this length is tokenized whole
@@ -179,23 +181,19 @@ def spans_to_iob2(offsets: Sequence[Offsets], spans: Iterable[tuple[int, int, st
     return tags
 
 
-def iob2_to_spans(offsets: Sequence[Offsets], tags: Sequence[str]) -> list[tuple[int, int, str]]:
-    """Character spans ``(start, end, label)`` of IOB2 ``tags``; an ``I-`` without its ``B-`` starts a span.
+def iob2_to_spans(
+    offsets: Sequence[Offsets], tags: Sequence[str], sentence_starts: Iterable[int]
+) -> list[tuple[int, int, str]]:
+    """Character spans ``(start, end, label)`` of IOB2 ``tags``: the default-mode :func:`chunks.chunks`.
 
-    >>> iob2_to_spans([(0, 2), (3, 8), (9, 14)], ["O", "B-PER", "I-PER"])
+    An ``I-`` without its ``B-`` starts a span, and no span crosses a sentence start.
+
+    >>> iob2_to_spans([(0, 2), (3, 8), (9, 14)], ["O", "B-PER", "I-PER"], [0])
     [(3, 14, 'PER')]
+    >>> iob2_to_spans([(0, 2), (3, 8), (9, 14)], ["O", "B-PER", "I-PER"], [0, 2])
+    [(3, 8, 'PER'), (9, 14, 'PER')]
     """
-    spans: list[tuple[int, int, str]] = []
-    current: list = []
-    for (start, end), tag in zip(offsets, tags, strict=True):
-        prefix, _, label = tag.partition("-")
-        if current and (prefix != "I" or label != current[2]):
-            spans.append(tuple(current))
-            current = []
-        if prefix == "B" or (prefix == "I" and not current):
-            current = [start, end, label]
-        elif prefix == "I":
-            current[1] = end
-    if current:
-        spans.append(tuple(current))
-    return spans
+    return [
+        (offsets[chunk.first][0], offsets[chunk.end - 1][1], chunk.label)
+        for chunk in chunks(tags, sentence_starts)
+    ]

@@ -110,8 +110,18 @@ def document_rows(
         tags = spans_to_iob2(offsets, gold)
     except MisalignmentError as error:
         raise InputError([Problem(f"document {document.id}", str(error))]) from error
-    if iob2_to_spans(offsets, tags) != gold:
-        raise InputError([Problem(f"document {document.id}", "IOB2 tags do not give back the gold spans")])
+    lost = sorted(set(gold) - set(iob2_to_spans(offsets, tags, sentence_starts)))
+    if lost:
+        start, end, label = lost[0]
+        raise InputError(
+            [
+                Problem(
+                    f"document {document.id}",
+                    f"entity [{start}, {end}) {label} {document.text[start:end]!r} is not given back by the "
+                    "IOB2 tags cut at sentence starts (it crosses a sentence break or overlaps an entity)",
+                )
+            ]
+        )
     tokens = [document.text[start:end] for start, end in offsets]
     row = {
         "id": document.id,

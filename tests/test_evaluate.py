@@ -354,8 +354,9 @@ def test_the_gold_of_the_test_split_scores_one_everywhere(tmp_path: Path) -> Non
         assert (table.micro.p, table.micro.r, table.micro.f1) == (1.0, 1.0, 1.0)
         assert table.micro_f1_ci95 == (1.0, 1.0)
         assert all(row.f1 == 1.0 for row in table.per_label.values())
-    assert (report.split, report.unprojected_spans, report.tokens) == (
+    assert (report.split, report.widened_spans, report.cut_spans, report.tokens) == (
         "test",
+        0,
         0,
         sum(map(len, gold["tokens"])),
     )
@@ -394,9 +395,12 @@ def test_eval_on_bad_predictions_exits_1_and_writes_nothing(tmp_path: Path) -> N
 def test_report_dict_has_the_contract_keys() -> None:
     report = score(GOLD, PREDICTED, bootstrap=20)
 
-    assert {"split", "view", "documents", "tokens", "unprojected_spans", "entities", "relations"} <= set(
-        report
-    )
+    assert {"split", "view", "documents", "tokens", "adjusted_spans", "entities", "relations"} <= set(report)
+    assert report["adjusted_spans"] == {
+        "widened_to_token_edges": 0,
+        "cut_at_sentence_breaks": 0,
+        "scored_as": "adjusted",
+    }
     for mode in ("default", "strict"):
         assert set(report["entities"][mode]) == {"micro", "macro", "per_label", "micro_f1_ci95"}
         assert {"p", "r", "f1", "support"} <= set(report["entities"][mode]["micro"])

@@ -67,7 +67,7 @@ def test_jsonl_spans_become_iob2_tags_over_the_gold_tokens(tmp_path: Path) -> No
     assert read.format == "jsonl"
     assert read.document_tags(0) == ["O", "O", "B-PER", "I-PER", "I-PER", "O", "B-LOC", "O"]
     assert read.document_tags(1) == ["O"] * 8
-    assert read.unprojected_spans == 0
+    assert read.widened_spans == 0
     assert read.relations == (frozenset(), frozenset())
 
 
@@ -81,7 +81,8 @@ def test_a_span_covers_every_token_it_overlaps_and_is_counted_when_inexact(tmp_p
     read = read_predictions(path, gold("d1"))
 
     assert read.document_tags(0) == ["B-MISC", "O", "B-PER", "I-PER", "O", "B-LOC", "I-LOC", "O"]
-    assert read.unprojected_spans == 2
+    assert read.widened_spans == 2
+    assert read.widened.nonzero()[0].tolist() == [2, 5]  # the first tokens of the two widened spans
 
 
 def test_a_span_from_whitespace_to_whitespace_covers_the_tokens_inside(tmp_path: Path) -> None:
@@ -90,7 +91,7 @@ def test_a_span_from_whitespace_to_whitespace_covers_the_tokens_inside(tmp_path:
     read = read_predictions(path, gold("d1"))
 
     assert read.document_tags(0)[2:5] == ["B-PER", "I-PER", "I-PER"]
-    assert read.unprojected_spans == 1
+    assert read.widened_spans == 1
 
 
 def test_relations_link_projected_spans_with_their_types(tmp_path: Path) -> None:

@@ -1,21 +1,22 @@
-"""Score predictions against a gold split with seqeval: conlleval-compatible and strict IOB2 entity scores,
-strict relation scores, and bootstrap confidence intervals.
+"""Score predictions against a gold split: seqeval's entity scores in conlleval-compatible and strict IOB2
+mode, strict relation scores, bootstrap confidence intervals, and every adjustment made to the predictions.
 
-Sequences: one per gold sentence (``sentence_starts``), so a span across a sentence break counts as two
-chunks, as in CoNLL. Each entity mode is one ``seqeval.metrics.classification_report(output_dict=True)``
-call: default (conlleval-compatible: an ``I-`` after ``O`` or after another type starts a chunk) and
-``mode="strict", scheme=IOB2`` (only ``B-`` starts a chunk). Per label, micro and macro (over the labels in
-gold or predictions, seqeval's rule); a zero division counts as 0. TP/FP/FN per label and document, for
-the table and the bootstrap, come from a vectorised form of the same chunk rules (a chunk is a non-``O``
-token and the ``I-`` tokens of its type after it in its sentence; strict keeps those opened by ``B-``);
-tests check them document by document against seqeval's own chunkers.
+Chunks: :func:`vna_ner.dataset.chunks.chunks`, i.e. seqeval's own extraction (``get_entities`` in default
+mode, ``Entities(..., IOB2)`` in strict mode) over each gold sentence, so a chunk never crosses a sentence
+break, as in CoNLL. TP, predicted and gold chunks are counted per document and label; precision, recall and
+F1 follow seqeval's ``classification_report`` with ``zero_division=0``: per label, micro, and macro over
+the labels in gold or predictions. The numbers equal that function's on the same sentences (the tests check
+it on every committed prediction file). :func:`score_tags` is the same scoring for lists of tag sequences.
 
-Before seqeval sees them, runs of tokens that are ``O`` in both gold and prediction are cut to one ``O``:
-in both modes a chunk depends only on neighbouring tags and an ``O`` after an ``O`` starts or ends
-nothing, so every count is unchanged while seqeval reads far fewer tokens.
+Adjustments, counted in every report: a JSONL span cutting through a token is widened to the token's edges
+when read (``widened``), and a predicted span crossing a gold sentence break (a default-mode chunk of the
+predicted tags read over the whole document) is cut there (``cut``). With ``strict_spans`` the chunks of
+both kinds, and relations with such an argument, never count as true positives.
 
 Coarse view (``coarse=True``), applied to gold and predictions alike: PER, ORG, LOC kept, EVENT and MISC
-become MISC, TITLE and DATE become O. It scores entities only (relations need TITLE arguments).
+become MISC, TITLE and DATE become O. Labels are mapped on the tags BEFORE chunking, so ``B-EVENT I-MISC`` is
+one MISC chunk in the coarse view and two in the full view (EVENT and MISC; strict mode: EVENT alone).
+It scores entities only (relations need TITLE arguments).
 
 Relations (JSONL predictions only): a predicted relation is right when its label, its head span (tokens
 and type) and its tail span (tokens and type) all equal a gold relation's; per label and micro.
@@ -26,10 +27,10 @@ the documents with replacement (numpy ``default_rng(seed)``), the same resamples
 
 from __future__ import annotations
 
-import itertools
+import bisect
 import json
 import math
-import warnings
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,17 +38,15 @@ from typing import Any
 import numpy as np
 import pyarrow.compute as pc
 from datasets import Dataset
-from seqeval.metrics import classification_report
-from seqeval.scheme import IOB2
 from tabulate import tabulate
 
 from vna_ner.benchmark.predictions import GoldTokens, Predictions, RelationKey, TokenSpan, project
+from vna_ner.dataset.chunks import Chunk, chunks
 from vna_ner.files import write_text_atomically
 
 COARSE = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "EVENT": "MISC", "MISC": "MISC"}
-MODES: dict[str, dict[str, Any]] = {"default": {}, "strict": {"mode": "strict", "scheme": IOB2}}
+MODES = ("default", "strict")
 MODE_TITLES = {"default": "default mode (conlleval-compatible)", "strict": "strict mode (IOB2)"}
-_AVERAGES = ("micro avg", "macro avg", "weighted avg")
 
 
 @dataclass(frozen=True)
@@ -91,8 +90,10 @@ class ScoreTable:
 class Report:
     """Everything one evaluation found, with what it was computed on.
 
-    ``counts`` (not in :meth:`to_dict`) holds, for "default", "strict" and "relations" when scored, TP,
-    predicted and gold counts per document and label (documents x labels x 3), e.g. for paired tests.
+    ``widened_spans`` and ``cut_spans`` count the adjusted predicted spans of the view (see the module
+    docstring) and ``strict_spans`` says whether they were scored as wrong. ``counts`` (not in
+    :meth:`to_dict`) holds, for "default", "strict" and "relations" when scored, TP, predicted and gold
+    counts per document and label (documents x labels x 3), e.g. for paired tests.
     """
 
     split: str | None
@@ -100,7 +101,9 @@ class Report:
     format: str
     documents: int
     tokens: int
-    unprojected_spans: int
+    widened_spans: int
+    cut_spans: int
+    strict_spans: bool
     missing_documents: int
     entities: dict[str, ScoreTable]
     relations: ScoreTable | None
@@ -116,7 +119,11 @@ class Report:
             "sequences": "gold sentences",
             "documents": self.documents,
             "tokens": self.tokens,
-            "unprojected_spans": self.unprojected_spans,
+            "adjusted_spans": {
+                "widened_to_token_edges": self.widened_spans,
+                "cut_at_sentence_breaks": self.cut_spans,
+                "scored_as": "wrong" if self.strict_spans else "adjusted",
+            },
             "missing_documents": self.missing_documents,
             "bootstrap": {
                 "resamples": self.bootstrap,
@@ -128,21 +135,88 @@ class Report:
         }
 
 
+def score_tags(
+    gold: Sequence[Sequence[str]],
+    predicted: Sequence[Sequence[str]],
+    sentence_starts: Sequence[Sequence[int]],
+) -> dict[str, ScoreTable]:
+    """Entity scores of ``predicted`` IOB2 tag sequences against ``gold``, per mode, without intervals.
+
+    Each sequence (e.g. a document) is cut at its ``sentence_starts``: the numbers are seqeval's
+    ``classification_report`` on the resulting sentences, in default and in strict IOB2 mode.
+    """
+    labels = tuple(sorted({tag[2:] for tags in (*gold, *predicted) for tag in tags if tag != "O"}))
+    rows = list(zip(gold, predicted, sentence_starts, strict=True))
+    tables = {}
+    for mode in MODES:
+        counts = np.zeros((len(labels), 3), dtype=np.int64)
+        for true, pred, starts in rows:
+            counts += chunk_counts(true, pred, starts, labels, strict=mode == "strict")
+        tables[mode] = _table(counts, labels, None, macro=True)
+    return tables
+
+
+def chunk_counts(
+    gold: Sequence[str],
+    predicted: Sequence[str],
+    sentence_starts: Sequence[int],
+    labels: Sequence[str],
+    *,
+    strict: bool,
+    wrong: Collection[int] = (),
+) -> np.ndarray:
+    """TP, predicted and gold chunk counts per label (labels x 3) of one tag sequence cut at its sentences.
+
+    A predicted chunk whose first token is in ``wrong`` is never a true positive.
+    """
+    index = {label: number for number, label in enumerate(labels)}
+    true = chunks(gold, sentence_starts, strict=strict)
+    found = set(true)
+    counts = np.zeros((len(labels), 3), dtype=np.int64)
+    for chunk in chunks(predicted, sentence_starts, strict=strict):
+        counts[index[chunk.label], 0] += chunk in found and chunk.first not in wrong
+        counts[index[chunk.label], 1] += 1
+    for chunk in true:
+        counts[index[chunk.label], 2] += 1
+    return counts
+
+
 def evaluate(
-    gold: Dataset, predictions: Predictions, *, coarse: bool = False, bootstrap: int = 1000, seed: int = 0
+    gold: Dataset,
+    predictions: Predictions,
+    *,
+    coarse: bool = False,
+    strict_spans: bool = False,
+    bootstrap: int = 1000,
+    seed: int = 0,
 ) -> Report:
     """Score ``predictions`` (read against ``gold``) on the full or coarse view; see the module docstring."""
-    tokens, table, tags = _prepare(gold, predictions, coarse)
-    true, pred = tags.sequences()
-    reports: dict[str, dict[str, Any]] = {}
-    counts: dict[str, np.ndarray] = {}
-    for mode, options in MODES.items():
-        with warnings.catch_warnings():  # seqeval's macro mean over no label: NaN, reported as null
-            warnings.simplefilter("ignore", RuntimeWarning)
-            reports[mode] = classification_report(true, pred, output_dict=True, zero_division=0, **options)
-        counts[mode] = tags.chunk_counts(strict=mode == "strict")
+    tokens = predictions.gold
+    table = gold.with_format("arrow")[:]
+    if tuple(table.column("id").to_pylist()) != tokens.ids or table.num_rows != len(tokens.bounds) - 1:
+        raise ValueError("these predictions were read against another gold split")
+    names, labels = _view(tokens.tag_names, coarse)
+    true_tags = names[pc.list_flatten(table.column("ner_tags")).to_numpy()]
+    pred_tags = names[predictions.tags]
+    counts = {mode: np.zeros((len(tokens.ids), len(labels), 3), dtype=np.int64) for mode in MODES}
+    adjusted: list[set[int]] = []
+    widened = cut = 0
+    for document, starts in enumerate(table.column("sentence_starts").to_pylist()):
+        first, last = int(tokens.bounds[document]), int(tokens.bounds[document + 1])
+        true, pred = true_tags[first:last].tolist(), pred_tags[first:last].tolist()
+        spans = chunks(pred, [0])
+        stretched = [span for span in spans if predictions.widened[first + span.first]]
+        broken = [span for span in spans if _crosses(span, starts)]
+        widened, cut = widened + len(stretched), cut + len(broken)
+        adjusted.append({i for span in {*stretched, *broken} for i in range(span.first, span.end)})
+        wrong = adjusted[-1] if strict_spans else set()
+        for mode in MODES:
+            counts[mode][document] = chunk_counts(
+                true, pred, starts, labels, strict=mode == "strict", wrong=wrong
+            )
     if predictions.relations is not None and not coarse:
-        counts["relations"] = _relation_counts(table, tokens, predictions.relations)
+        wrong_arguments = adjusted if strict_spans else [set() for _ in adjusted]
+        counts["relations"] = _relation_counts(table, tokens, predictions.relations, wrong_arguments)
     micro = np.stack([per_document.sum(axis=1) for per_document in counts.values()], axis=1)
     intervals = dict(zip(counts, _bootstrap_f1(micro, bootstrap, seed), strict=True))
     return Report(
@@ -151,14 +225,17 @@ def evaluate(
         format=predictions.format,
         documents=len(tokens.ids),
         tokens=int(tokens.bounds[-1]),
-        unprojected_spans=predictions.unprojected_spans,
+        widened_spans=widened,
+        cut_spans=cut,
+        strict_spans=strict_spans,
         missing_documents=len(predictions.missing),
         entities={
-            mode: _entity_table(reports[mode], counts[mode].sum(axis=0), tags.labels, intervals[mode])
-            for mode in MODES
+            mode: _table(counts[mode].sum(axis=0), labels, intervals[mode], macro=True) for mode in MODES
         },
         relations=(
-            _count_table(counts["relations"].sum(axis=0), tokens.relation_labels, intervals["relations"])
+            _table(
+                counts["relations"].sum(axis=0), tokens.relation_labels, intervals["relations"], macro=False
+            )
             if "relations" in counts
             else None
         ),
@@ -168,110 +245,45 @@ def evaluate(
     )
 
 
-def _view(tokens: GoldTokens, coarse: bool) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Tag number -> tag number in the view, and the view's entity labels."""
-    names = tokens.tag_names
+def _view(tag_names: Sequence[str], coarse: bool) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Tag number -> tag name in the view (an object array), and the view's entity labels."""
+    labels = tuple(dict.fromkeys(name[2:] for name in tag_names if name != "O"))
     if not coarse:
-        return np.arange(len(names)), tokens.entity_labels
-    number = {name: i for i, name in enumerate(names)}
+        return np.array(tag_names, dtype=object), labels
     mapped = []
-    for name in names:
+    for name in tag_names:
         prefix, _, label = name.partition("-")
-        mapped.append(number[f"{prefix}-{COARSE[label]}"] if label in COARSE else number["O"])
-    return np.array(mapped), tuple(dict.fromkeys(COARSE.values()))
+        mapped.append(f"{prefix}-{COARSE[label]}" if label in COARSE else "O")
+    return np.array(mapped, dtype=object), tuple(dict.fromkeys(COARSE.values()))
 
 
-_O, _B, _I = 0, 1, 2
-
-
-@dataclass(frozen=True, eq=False)
-class _Tags:
-    """Gold and predicted tag numbers of the view over all tokens, sentence starts and document bounds.
-
-    ``prefix`` and ``kind`` give each tag number's O/B/I prefix and the index of its label (-1 for O).
-    """
-
-    names: tuple[str, ...]
-    labels: tuple[str, ...]
-    gold: np.ndarray
-    pred: np.ndarray
-    first: np.ndarray
-    bounds: np.ndarray
-    prefix: np.ndarray
-    kind: np.ndarray
-
-    def sequences(self) -> tuple[list[list[str]], list[list[str]]]:
-        """Gold and predicted tag names per sentence for seqeval, runs of ``O`` in both cut to one ``O``."""
-        both = (self.gold == self.names.index("O")) & (self.pred == self.names.index("O"))
-        keep = ~(both & np.concatenate([[False], both[:-1]])) | self.first
-        edges = [*(np.cumsum(keep)[self.first] - 1).tolist(), int(keep.sum())]
-        names = np.array(self.names, dtype=object)
-        true, pred = names[self.gold[keep]].tolist(), names[self.pred[keep]].tolist()
-        return (
-            [true[a:b] for a, b in itertools.pairwise(edges)],
-            [pred[a:b] for a, b in itertools.pairwise(edges)],
-        )
-
-    def chunk_counts(self, *, strict: bool) -> np.ndarray:
-        """TP, predicted and gold chunk counts per document and label (documents x labels x 3)."""
-        true, pred = self._chunks(self.gold, strict), self._chunks(self.pred, strict)
-        counts = np.zeros((len(self.bounds) - 1, len(self.labels), 3), dtype=np.int64)
-        for column, keys in enumerate((np.intersect1d(true, pred, assume_unique=True), pred, true)):
-            first = keys // len(self.labels) // (len(self.gold) + 1)
-            document = np.searchsorted(self.bounds, first, side="right") - 1
-            np.add.at(counts, (document, keys % len(self.labels), column), 1)
-        return counts
-
-    def _chunks(self, tags: np.ndarray, strict: bool) -> np.ndarray:
-        """One key ``(first * (tokens + 1) + last) * labels + label`` per chunk of ``tags``."""
-        prefix, kind = self.prefix[tags], self.kind[tags]
-        inside = (prefix == _I) & ~self.first & (kind == np.concatenate([[-1], kind[:-1]]))
-        opens = (prefix == _B) if strict else (prefix != _O) & ~inside
-        firsts = np.flatnonzero(opens)
-        stops = np.append(np.flatnonzero(~inside), len(tags))
-        lasts = stops[np.searchsorted(stops, firsts, side="right")] - 1
-        return (firsts * (len(tags) + 1) + lasts) * len(self.labels) + kind[firsts]
-
-
-def _prepare(gold: Dataset, predictions: Predictions, coarse: bool) -> tuple[GoldTokens, Any, _Tags]:
-    """The gold's token columns, its Arrow table, and both tag arrays in the chosen view."""
-    tokens = predictions.gold
-    table = gold.with_format("arrow")[:]
-    if tuple(table.column("id").to_pylist()) != tokens.ids or table.num_rows != len(tokens.bounds) - 1:
-        raise ValueError("these predictions were read against another gold split")
-    view, labels = _view(tokens, coarse)
-    column = table.column("sentence_starts").combine_chunks()
-    per_document = pc.list_value_length(column).to_numpy(zero_copy_only=False)
-    first = np.zeros(int(tokens.bounds[-1]), dtype=bool)
-    first[pc.list_flatten(column).to_numpy() + np.repeat(tokens.bounds[:-1], per_document)] = True
-    first[tokens.bounds[:-1][np.diff(tokens.bounds) > 0]] = True
-    names = tokens.tag_names
-    return (
-        tokens,
-        table,
-        _Tags(
-            names=names,
-            labels=labels,
-            gold=view[pc.list_flatten(table.column("ner_tags")).to_numpy()],
-            pred=view[predictions.tags],
-            first=first,
-            bounds=tokens.bounds,
-            prefix=np.array(["OBI".index(name[0]) for name in names]),
-            kind=np.array([labels.index(name[2:]) if name[2:] in labels else -1 for name in names]),
-        ),
-    )
+def _crosses(span: Chunk, sentence_starts: Sequence[int]) -> bool:
+    """Whether a sentence starts strictly inside ``span`` (``sentence_starts`` sorted)."""
+    after = bisect.bisect_right(sentence_starts, span.first)
+    return after < len(sentence_starts) and sentence_starts[after] < span.end
 
 
 def _relation_counts(
-    table: Any, tokens: GoldTokens, predicted: tuple[frozenset[RelationKey], ...]
+    table: Any,
+    tokens: GoldTokens,
+    predicted: tuple[frozenset[RelationKey], ...],
+    wrong: Sequence[Collection[int]],
 ) -> np.ndarray:
-    """TP, predicted and gold relation counts per document and relation label."""
+    """TP, predicted and gold relation counts per document and relation label.
+
+    A relation with an argument starting at a token in its document's ``wrong`` is never a true positive.
+    """
     labels = tokens.relation_labels
     counts = np.zeros((len(tokens.ids), len(labels), 3), dtype=np.int64)
     rows = zip(table.column("entities").to_pylist(), table.column("relations").to_pylist(), strict=True)
     for document, (entities, relations) in enumerate(rows):
         true = _gold_relations(tokens, document, entities, relations)
-        for kind, keys in enumerate((true & predicted[document], predicted[document], true)):
+        right = {
+            key
+            for key in true & predicted[document]
+            if key.head.first not in wrong[document] and key.tail.first not in wrong[document]
+        }
+        for kind, keys in enumerate((right, predicted[document], true)):
             for key in keys:
                 counts[document, labels.index(key.label), kind] += 1
     return counts
@@ -311,54 +323,47 @@ def _f1(counts: np.ndarray) -> np.ndarray:
     return np.divide(2 * counts[..., 0], total, out=np.zeros(total.shape), where=total > 0)
 
 
-def _entity_table(
-    report: dict[str, dict[str, Any]],
-    counts: np.ndarray,
-    labels: tuple[str, ...],
-    interval: tuple[float, float] | None,
+def _precision_recall_f1(tp: np.ndarray, pred: np.ndarray, true: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Seqeval's arithmetic (``_prf_divide``, beta 1) with ``zero_division=0``, operation for operation."""
+    p = tp / np.where(pred == 0, 1, pred)
+    r = tp / np.where(true == 0, 1, true)
+    denominator = 1.0 * p + r
+    denominator[denominator == 0.0] = 1
+    return p, r, (1 + 1.0) * p * r / denominator
+
+
+def _table(
+    counts: np.ndarray, labels: Sequence[str], interval: tuple[float, float] | None, *, macro: bool
 ) -> ScoreTable:
-    """Seqeval's report as a table, with TP/FP/FN from the per-document counts."""
+    """Per-label, micro and (if ``macro``) macro rows of (TP, predicted, gold) ``counts`` (labels x 3).
 
-    def row(name: str, tp: int | None = None, pred: int = 0, true: int = 0) -> Scores:
-        cells = report[name]
-        counted = {} if tp is None else {"tp": tp, "fp": pred - tp, "fn": true - tp}
-        return Scores(
-            float(cells["precision"]),
-            float(cells["recall"]),
-            float(cells["f1-score"]),
-            int(cells["support"]),
-            **counted,
-        )
-
+    Rows are the labels in gold or predictions, sorted by name, as in seqeval's report.
+    """
+    order = sorted((label, i) for i, label in enumerate(labels) if counts[i, 1:].any())
+    tp, pred, true = counts[[i for _, i in order]].reshape(-1, 3).T
+    p, r, f1 = _precision_recall_f1(tp, pred, true)
     per_label = {
-        label: row(label, *map(int, counts[labels.index(label)]))
-        for label in report
-        if label not in _AVERAGES
+        label: Scores(
+            float(p[k]),
+            float(r[k]),
+            float(f1[k]),
+            int(true[k]),
+            int(tp[k]),
+            int(pred[k] - tp[k]),
+            int(true[k] - tp[k]),
+        )
+        for k, (label, _) in enumerate(order)
     }
+    total = counts.sum(axis=0)
+    mp, mr, mf = (float(x[0]) for x in _precision_recall_f1(*(np.array([n]) for n in total)))
+    means = (float(p.mean()), float(r.mean()), float(f1.mean())) if order else (math.nan,) * 3
     return ScoreTable(
         per_label=per_label,
-        micro=row("micro avg", *map(int, counts.sum(axis=0))),
-        macro=row("macro avg"),
+        micro=Scores(
+            mp, mr, mf, int(total[2]), int(total[0]), int(total[1] - total[0]), int(total[2] - total[0])
+        ),
+        macro=Scores(*means, int(true.sum())) if macro else None,
         micro_f1_ci95=interval,
-    )
-
-
-def _count_table(
-    counts: np.ndarray, labels: tuple[str, ...], interval: tuple[float, float] | None
-) -> ScoreTable:
-    """Per-label and micro scores from (TP, predicted, gold) counts, for labels predicted or in gold."""
-
-    def row(tp: int, pred: int, true: int) -> Scores:
-        p, r = (tp / pred if pred else 0.0), (tp / true if true else 0.0)
-        return Scores(p, r, 2 * p * r / (p + r) if p + r else 0.0, true, tp, pred - tp, true - tp)
-
-    per_label = {
-        label: row(*map(int, counts[i]))
-        for i, label in sorted(enumerate(labels), key=lambda x: x[1])
-        if counts[i, 1:].any()
-    }
-    return ScoreTable(
-        per_label=per_label, micro=row(*map(int, counts.sum(axis=0))), macro=None, micro_f1_ci95=interval
     )
 
 
@@ -368,10 +373,14 @@ def _finite(value: float) -> float | None:
 
 def format_report(report: Report) -> str:
     """The report as terminal tables: per label, micro and macro, for each entity mode and relations."""
+    scored = (
+        "scored as wrong" if report.strict_spans else "scored as adjusted; --strict-spans scores them wrong"
+    )
     head = (
         f"{report.split or 'gold'} split, {report.view} view, {report.format} predictions: "
         f"{report.documents} documents, {report.tokens} tokens, one sequence per gold sentence\n"
-        f"unprojected spans: {report.unprojected_spans}, missing documents: {report.missing_documents}"
+        f"adjusted spans: {report.widened_spans} widened to token edges, {report.cut_spans} cut at sentence "
+        f"breaks ({scored}); missing documents: {report.missing_documents}"
     )
     parts = [head]
     for mode, table in report.entities.items():

@@ -9,8 +9,9 @@ like an Arrow file. Only JSONL carries relations.
 Projection rule for JSONL spans: a span ``[start, end)`` covers every gold token it overlaps by at least
 one character, i.e. the smallest run of whole tokens holding every token character it touches. A span
 whose ``start`` is not its first token's start or whose ``end`` is not its last token's end is scored on
-those tokens and counted in ``unprojected_spans``. A span touching no token (only whitespace) is an
-error, and so are two spans sharing a token after projection. Relations link the projected spans.
+those tokens, widened to their edges, and marked in ``Predictions.widened`` (scoring counts it, and
+``--strict-spans`` scores it wrong). A span touching no token (only whitespace) is an error, and so are
+two spans sharing a token after projection. Relations link the projected spans.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Dataset, List, Value
 
-from vna_ner.dataset.align import iob2_to_spans
+from vna_ner.dataset.chunks import chunks
 from vna_ner.dataset.features import SPLITS
 from vna_ner.dataset.load import documents_of, source_file
 from vna_ner.documents import Document, Relation, Span
@@ -123,7 +124,8 @@ class Predictions:
     """Predicted IOB2 tags over a gold split's tokens (documents concatenated in gold order), and relations.
 
     ``gold`` is the split's tokens the predictions were read against; ``tags`` holds indices into its
-    ``tag_names``, document ``i``'s being ``tags[gold.bounds[i]:gold.bounds[i + 1]]``. ``relations`` is
+    ``tag_names``, document ``i``'s being ``tags[gold.bounds[i]:gold.bounds[i + 1]]``. ``widened`` is True
+    on the first token of each JSONL span widened to token edges (see the module docstring). ``relations`` is
     None for formats that cannot carry relations. ``missing`` lists gold documents the source had no
     prediction for (read with ``allow_missing``); they predict nothing.
     """
@@ -131,9 +133,14 @@ class Predictions:
     gold: GoldTokens
     tags: np.ndarray
     relations: tuple[frozenset[RelationKey], ...] | None
-    unprojected_spans: int
+    widened: np.ndarray
     missing: tuple[str, ...]
     format: str
+
+    @property
+    def widened_spans(self) -> int:
+        """How many JSONL spans were widened to token edges when read."""
+        return int(self.widened.sum())
 
     def document_tags(self, index: int) -> list[str]:
         """The predicted tag names of document number ``index``."""
@@ -188,15 +195,16 @@ class _Reading:
     seen: dict[str, str] = field(default_factory=dict)
     unknown: dict[str, str] = field(default_factory=dict)
     relations: dict[int, frozenset[RelationKey]] = field(default_factory=dict)
-    unprojected: int = 0
     index: dict[str, int] = field(init=False)
     tag_index: dict[str, int] = field(init=False)
     tags: np.ndarray = field(init=False)
+    widened: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.index = {doc_id: number for number, doc_id in enumerate(self.gold.ids)}
         self.tag_index = {tag: number for number, tag in enumerate(self.gold.tag_names)}
         self.tags = np.full(int(self.gold.bounds[-1]), self.tag_index["O"], dtype=np.int16)
+        self.widened = np.zeros(int(self.gold.bounds[-1]), dtype=bool)
 
     def problem(self, where: str, message: str, region: str | None = None) -> None:
         self.problems.append(Problem(where, message, region))
@@ -253,7 +261,7 @@ class _Reading:
             gold=self.gold,
             tags=self.tags,
             relations=relations,
-            unprojected_spans=self.unprojected,
+            widened=self.widened,
             missing=missing,
             format=fmt,
         )
@@ -390,7 +398,8 @@ def _projected(
                 where, "span covers no token (only whitespace)", f"entity {number} [{start}, {end}) {label}"
             )
             continue
-        reading.unprojected += int(starts[first] != start or ends[last - 1] != end)
+        if starts[first] != start or ends[last - 1] != end:
+            reading.widened[reading.gold.bounds[document] + first] = True
         projected[number] = TokenSpan(first, last, label)
     in_order = sorted(projected, key=lambda n: projected[n].first)
     for widest, number in overlaps((projected[n].first, projected[n].end, n) for n in in_order):
@@ -512,29 +521,29 @@ def _read_dataset(dataset: Dataset, reading: _Reading) -> None:
             reading.set_tags(document, tags, f"{where} (document {doc_id})")
 
 
-def _characters(span: TokenSpan, offsets: list[tuple[int, int]]) -> tuple[int, int, str]:
-    """A token span as ``(start, end, label)`` in characters."""
-    return offsets[span.first][0], offsets[span.end - 1][1], span.label
-
-
 def predicted_documents(gold: Dataset, predictions: Predictions) -> list[Document]:
     """The gold split's documents carrying the predicted entities and relations instead of the gold.
 
-    Entities are the predicted IOB2 chunks as character spans of the gold tokens (region ids ``p1``,
-    ``p2`` …), ready to send to Label Studio as pre-annotations.
+    Entities are exactly the chunks default-mode scoring counts (:func:`vna_ner.dataset.chunks.chunks` over
+    the gold sentences), as character spans of the gold tokens (region ids ``p1``, ``p2`` …), ready to send
+    to Label Studio as pre-annotations. A span cut at a sentence break is therefore two regions, and a
+    relation with such an argument, which cannot be right, is left out.
     """
     documents = documents_of(gold)
     for index, document in enumerate(documents):
         offsets = [(t["start"], t["end"]) for t in gold[index]["token_offsets"]]
-        spans = iob2_to_spans(offsets, predictions.document_tags(index))
+        starts = gold[index]["sentence_starts"]
+        found = chunks(predictions.document_tags(index), starts)
+        characters = [(offsets[c.first][0], offsets[c.end - 1][1], c.label) for c in found]
         document.entities = [
             Span(start, end, label, document.text[start:end], f"p{number}")
-            for number, (start, end, label) in enumerate(spans, start=1)
+            for number, (start, end, label) in enumerate(characters, start=1)
         ]
-        region = {(s.start, s.end, s.label): s.id for s in document.entities}
+        region = {chunk: span.id for chunk, span in zip(found, document.entities, strict=True)}
         keys = predictions.relations[index] if predictions.relations else ()
         document.relations = sorted(
-            Relation(region[_characters(k.head, offsets)], region[_characters(k.tail, offsets)], k.label)
-            for k in keys
+            Relation(region[key.head], region[key.tail], key.label)
+            for key in keys
+            if key.head in region and key.tail in region
         )
     return documents

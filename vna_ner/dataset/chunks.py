@@ -41,10 +41,10 @@ def sentences(tags: Sequence[str], sentence_starts: Iterable[int]) -> list[tuple
 def chunks(tags: Sequence[str], sentence_starts: Iterable[int], *, strict: bool = False) -> list[Chunk]:
     """The chunks of IOB2 ``tags`` cut at ``sentence_starts``, in order, by seqeval's rule for the mode.
 
-    >>> chunks(["B-PER", "I-PER", "I-PER", "O", "I-LOC"], [2])
-    [Chunk(first=0, end=2, label='PER'), Chunk(first=2, end=3, label='PER'), Chunk(first=4, end=5, label='LOC')]
-    >>> chunks(["B-PER", "I-PER", "I-PER", "O", "I-LOC"], [2], strict=True)
-    [Chunk(first=0, end=2, label='PER')]
+    >>> [tuple(c) for c in chunks(["B-PER", "I-PER", "I-PER", "O", "I-LOC"], [2])]
+    [(0, 2, 'PER'), (2, 3, 'PER'), (4, 5, 'LOC')]
+    >>> [tuple(c) for c in chunks(["B-PER", "I-PER", "I-PER", "O", "I-LOC"], [2], strict=True)]
+    [(0, 2, 'PER')]
     """
     parts = sentences(tags, sentence_starts) if len(tags) else []
     if strict:

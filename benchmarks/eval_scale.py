@@ -144,7 +144,7 @@ def main() -> None:
     tokens = sum(map(len, y_true))
     print(
         f"{count} documents, {tokens} tokens, seed {args.seed}, "
-        f"{predictions.unprojected_spans} unprojected spans"
+        f"{predictions.widened_spans} widened spans"
     )
     print(
         f"harness: read {read_time:.2f} s + evaluate {evaluate_time:.2f} s = {harness:.2f} s (no bootstrap)"

@@ -26,9 +26,12 @@ relations_nearest = _baseline("relations_nearest")
 
 
 def document(
-    text: str, entities: Sequence[tuple[int, int, str]] = (), sentence_starts: Sequence[int] = (0,)
+    text: str,
+    entities: Sequence[tuple[int, int, str]] = (),
+    sentence_starts: Sequence[int] = (0,),
+    relations: Sequence[tuple[int, int, str]] = (),
 ) -> object:
-    """A document tokenized on spaces, with gold ``entities``."""
+    """A document tokenized on spaces, with gold ``entities`` and ``relations`` (indices into them)."""
     offsets, start = [], 0
     for word in text.split(" "):
         offsets.append((start, start + len(word)))
@@ -40,6 +43,7 @@ def document(
         offsets=offsets,
         sentence_starts=list(sentence_starts),
         entities=list(entities),
+        relations=list(relations),
     )
 
 
@@ -114,10 +118,71 @@ def relations_of(
         entities.append((start, start + len(surface), label))
         cursor = start + len(surface)
     tokens = document(text, entities, sentence_starts)
-    found = relations_nearest.predict(text, entities, tokens.sentences())
+    found = relations_nearest.predict(text, entities, tokens.sentences(), RULES)
     return {
         (text[entities[h][0] : entities[h][1]], text[entities[t][0] : entities[t][1]], r) for h, t, r in found
     }
+
+
+# Rules as learn_rules would give them, for the rule tests below.
+RULES = relations_nearest.Rules(
+    connectors=frozenset({"de l'", "du"}),
+    meeting=frozenset({("reçu",)}),
+    visit=frozenset({("visite",), ("venu",)}),
+    to=frozenset({"au"}),
+)
+
+
+def spans_of(text: str, surfaces: list[tuple[str, str]]) -> list[tuple[int, int, str]]:
+    """Character spans of the (surface, label) pairs, found left to right."""
+    spans, cursor = [], 0
+    for surface, label in surfaces:
+        start = text.index(surface, cursor)
+        spans.append((start, start + len(surface), label))
+        cursor = start + len(surface)
+    return spans
+
+
+def test_rules_are_learned_from_the_relations_of_the_documents_given():
+    # MEETS: "rencontré" joins two related pairs and two unrelated ones: 2/4 < 0.8, not kept; "a" is in
+    # 4 related pairs of 6: 4/6 < 0.8; "reçu" joins two related pairs and nothing else: kept, and "a reçu"
+    # is dropped as it holds it. "Binh" is inside an entity, so it is never a cue.
+    train = []
+    for text, related in [
+        ("Nam a reçu Binh", True),
+        ("Lan a reçu Binh", True),
+        ("Nam a rencontré Binh", True),
+        ("Lan a rencontré Binh", True),
+        ("Hoa a rencontré Binh", False),
+        ("Lan a rencontré Binh", False),
+    ]:
+        spans = spans_of(text, [(text.split()[0], "PER"), ("Binh", "PER")])
+        train.append(document(text, spans, relations=[(0, 1, "MEETS")] if related else []))
+    # WORKS_FOR: the connector between a TITLE of the person and the ORG; VISITS: cue and preposition.
+    text = "Kunugi , directrice de l’UNICEF , en visite au Vietnam"
+    spans = spans_of(
+        text, [("Kunugi", "PER"), ("directrice", "TITLE"), ("UNICEF", "ORG"), ("Vietnam", "LOC")]
+    )
+    relations = [(0, 1, "HAS_TITLE"), (0, 2, "WORKS_FOR"), (0, 3, "VISITS")]
+    train += [document(text, spans, relations=relations)] * 2
+
+    rules = relations_nearest.learn_rules(train)
+
+    assert rules.meeting == {("reçu",)}
+    assert rules.connectors == {"de l'"}
+    assert rules.to == {"au"}
+    assert ("visite",) in rules.visit and ("en",) in rules.visit
+
+
+def test_the_shipped_rules_come_from_train_text_only():
+    import vna_ner
+
+    train = baseline_io.tokenized_documents(vna_ner.load(split="train"))
+    rules = relations_nearest.learn_rules(train)
+    text = " ".join(" ".join(d.text.lower().replace("’", "'").split()) for d in train)
+
+    for cue in (*rules.meeting, *rules.visit, *rules.connectors):
+        assert (cue if isinstance(cue, str) else " ".join(cue)) in text, cue
 
 
 def test_each_title_goes_to_the_nearest_person_and_a_tie_to_the_person_after():

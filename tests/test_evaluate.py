@@ -3,6 +3,7 @@ relations, bootstrap intervals, and the ``vna-ner eval`` command end to end."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import warnings
@@ -15,20 +16,19 @@ from click.testing import CliRunner
 from datasets import Dataset
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from seqeval.metrics import classification_report
+from seqeval.metrics import classification_report, f1_score
 from seqeval.metrics.sequence_labeling import get_entities
 from seqeval.scheme import IOB2, Entities
 
-from vna_ner.benchmark.evaluate import Report, evaluate, format_report
-from vna_ner.benchmark.predictions import read_predictions
+from vna_ner.benchmark.evaluate import Report, evaluate, format_report, score_tags
+from vna_ner.benchmark.predictions import predicted_documents, read_predictions
 from vna_ner.cli import main
 from vna_ner.dataset.features import document_features
 from vna_ner.dataset.load import documents_of, load
 from vna_ner.labelstudio.schema import load_schema
 
-FEATURES = document_features(
-    load_schema(Path(__file__).resolve().parent.parent / "annotations/labeling_config.xml")
-)
+REPO = Path(__file__).resolve().parent.parent
+FEATURES = document_features(load_schema(REPO / "annotations/labeling_config.xml"))
 Entity = tuple[str, int, int, str]
 
 
@@ -405,3 +405,120 @@ def test_report_dict_has_the_contract_keys() -> None:
         assert set(report["entities"][mode]) == {"micro", "macro", "per_label", "micro_f1_ci95"}
         assert {"p", "r", "f1", "support"} <= set(report["entities"][mode]["micro"])
     assert (report["documents"], report["tokens"], report["relations"]) == (2, 18, None)
+
+
+# One chunker, every adjustment counted
+
+
+def test_the_coarse_view_maps_labels_before_chunking() -> None:
+    gold = {"d": [["B-EVENT", "I-MISC", "O"]]}
+
+    full = score(gold, gold, bootstrap=0)["entities"]
+    coarse = score(gold, gold, coarse=True, bootstrap=0)["entities"]
+
+    # Full view: I-MISC after B-EVENT opens a second chunk (default) or is no chunk (strict).
+    assert counts(full["default"]) == {"EVENT": (1, 0, 0), "MISC": (1, 0, 0)}
+    assert counts(full["strict"]) == {"EVENT": (1, 0, 0)}
+    # Coarse view: B-MISC I-MISC, one chunk in both modes.
+    assert counts(coarse["default"]) == counts(coarse["strict"]) == {"MISC": (1, 0, 0)}
+
+
+def jsonl_report(tmp_path: Path, entities: list[dict[str, Any]], **options: Any) -> Report:
+    """Gold: one document, sentences [w0 w1 w2] [w3 w4], PER over w0-w1 and LOC over w3; JSONL predictions."""
+    gold = Dataset.from_list(
+        [
+            document(
+                "d", [["B-PER", "I-PER", "O"], ["B-LOC", "O"]], (("T1", 0, 2, "PER"), ("T2", 3, 4, "LOC"))
+            )
+        ],
+        features=FEATURES,
+    )
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps({"id": "d", "entities": entities}) + "\n", "utf-8")
+    return evaluate(gold, read_predictions(path, gold), bootstrap=0, **options)
+
+
+def test_widened_and_cut_spans_are_counted_and_scored_wrong_with_strict_spans(tmp_path: Path) -> None:
+    # Text "w0 w1 w2 w3 w4": w0 = [0, 2), w1 = [3, 5), w2 = [6, 8), w3 = [9, 11), w4 = [12, 14).
+    # PER [1, 5) cuts into w0: widened to w0-w1, then an exact match. LOC [6, 11) covers w2 w3 across the
+    # sentence break: cut into LOC(w2) and, in default mode, LOC(w3), a match; strict mode drops I-LOC(w3).
+    entities = [{"start": 1, "end": 5, "label": "PER"}, {"start": 6, "end": 11, "label": "LOC"}]
+
+    adjusted = jsonl_report(tmp_path, entities)
+    wrong = jsonl_report(tmp_path, entities, strict_spans=True)
+
+    assert (adjusted.widened_spans, adjusted.cut_spans) == (wrong.widened_spans, wrong.cut_spans) == (1, 1)
+    # Default: predicted PER(w0-w1), LOC(w2), LOC(w3); gold PER(w0-w1), LOC(w3).
+    assert counts(adjusted.to_dict()["entities"]["default"]) == {"PER": (1, 0, 0), "LOC": (1, 1, 0)}
+    assert counts(adjusted.to_dict()["entities"]["strict"]) == {"PER": (1, 0, 0), "LOC": (0, 1, 1)}
+    # Strict spans: the pieces of both adjusted spans are never true positives.
+    assert counts(wrong.to_dict()["entities"]["default"]) == {"PER": (0, 1, 1), "LOC": (0, 2, 1)}
+    assert counts(wrong.to_dict()["entities"]["strict"]) == {"PER": (0, 1, 1), "LOC": (0, 1, 1)}
+    assert wrong.to_dict()["adjusted_spans"] == {
+        "widened_to_token_edges": 1,
+        "cut_at_sentence_breaks": 1,
+        "scored_as": "wrong",
+    }
+    assert "1 widened to token edges, 1 cut at sentence breaks (scored as wrong)" in format_report(wrong)
+
+
+def test_exact_spans_are_not_adjusted(tmp_path: Path) -> None:
+    report = jsonl_report(tmp_path, [{"start": 0, "end": 5, "label": "PER"}], strict_spans=True)
+
+    assert (report.widened_spans, report.cut_spans) == (0, 0)
+    assert counts(report.to_dict()["entities"]["strict"]) == {"PER": (1, 0, 0), "LOC": (0, 0, 1)}
+
+
+def test_score_tags_is_seqeval_on_sequences_cut_at_their_sentence_starts() -> None:
+    gold = [flat(GOLD["d1"]), flat(GOLD["d2"])]
+    predicted = [flat(PREDICTED["d1"]), flat(PREDICTED["d2"])]
+    starts = [[0, 5], [0, 4, 7]]
+
+    tables = score_tags(gold, predicted, starts)
+
+    assert_same_as_seqeval(tables["default"].to_dict(), seqeval(GOLD, PREDICTED))
+    assert_same_as_seqeval(tables["strict"].to_dict(), seqeval(GOLD, PREDICTED, mode="strict", scheme=IOB2))
+
+
+COMMITTED = sorted((REPO / "eval" / "predictions").glob("*.jsonl"))
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda path: path.name)
+def test_every_committed_prediction_file_scores_exactly_as_seqeval_called_directly(path: Path) -> None:
+    split = path.name.split(".")[-2]
+    gold = load(split=split)
+    predicted = read_predictions(path, gold)
+    names = gold.features["ner_tags"].feature.names
+    true, pred = [], []
+    for number, row in enumerate(gold):
+        tags = predicted.document_tags(number)
+        bounds = [*row["sentence_starts"], len(tags)]
+        true += [[names[t] for t in row["ner_tags"][a:b]] for a, b in itertools.pairwise(bounds)]
+        pred += [tags[a:b] for a, b in itertools.pairwise(bounds)]
+
+    entities = evaluate(gold, predicted, bootstrap=0).to_dict()["entities"]
+
+    for mode, options in (("default", {}), ("strict", {"mode": "strict", "scheme": IOB2})):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            direct = classification_report(true, pred, output_dict=True, zero_division=0, **options)
+        assert_same_as_seqeval(entities[mode], direct)
+        assert entities[mode]["micro"]["f1"] == f1_score(true, pred, zero_division=0, **options)
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda path: path.name)
+def test_the_pre_annotations_of_a_prediction_file_are_the_chunks_scored(path: Path) -> None:
+    gold = load(split=path.name.split(".")[-2])
+    predicted = read_predictions(path, gold)
+    report = evaluate(gold, predicted, bootstrap=0)
+
+    for number, (row, document) in enumerate(zip(gold, predicted_documents(gold, predicted), strict=True)):
+        tags = predicted.document_tags(number)
+        bounds = [*row["sentence_starts"], len(tags)]
+        scored = [  # seqeval's default-mode chunks, sentence by sentence, as character spans
+            (row["token_offsets"][a + first]["start"], row["token_offsets"][a + last]["end"], label)
+            for a, b in itertools.pairwise(bounds)
+            for label, first, last in get_entities(tags[a:b])
+        ]
+        assert [(s.start, s.end, s.label) for s in document.entities] == scored
+        assert len(scored) == report.counts["default"][number, :, 1].sum()

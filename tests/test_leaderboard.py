@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from datasets import Dataset
 
+from vna_ner.benchmark.evaluate import evaluate
 from vna_ner.benchmark.leaderboard import (
     END,
     START,
@@ -18,14 +20,37 @@ from vna_ner.benchmark.leaderboard import (
     read_board,
     render_markdown,
     render_readme_section,
+    scores_of,
     with_readme_section,
     write_board,
 )
+from vna_ner.benchmark.predictions import read_predictions
 from vna_ner.cli import main
+from vna_ner.dataset.features import document_features
 from vna_ner.dataset.load import documents_of, load
+from vna_ner.labelstudio.schema import load_schema
 
 REPO = Path(__file__).resolve().parent.parent
 BOARD = REPO / "eval" / "leaderboard.json"
+FEATURES = document_features(load_schema(REPO / "annotations" / "labeling_config.xml"))
+
+
+def tagged_document(doc_id: str, sentences: list[list[str]]) -> dict[str, Any]:
+    """A gold ``documents`` row with tags ``sentences`` over the words ``w0 w1 …`` (entities unused here)."""
+    tags = [tag for sentence in sentences for tag in sentence]
+    words = [f"w{i}" for i in range(len(tags))]
+    starts = [sum(len(w) + 1 for w in words[:i]) for i in range(len(words))]
+    return {
+        "id": doc_id,
+        "text": " ".join(words),
+        "tokens": words,
+        "token_offsets": [{"start": s, "end": s + len(w)} for s, w in zip(starts, words, strict=True)],
+        "ner_tags": tags,
+        "sentence_starts": [sum(map(len, sentences[:i])) for i in range(len(sentences))],
+        "entities": [],
+        "relations": [],
+        "provenance": [],
+    }
 
 
 def test_the_committed_leaderboard_is_what_its_committed_predictions_score():
@@ -85,6 +110,7 @@ def submission(predictions: Path, name: str = "oracle", **changes: Any) -> Submi
         "description": "the gold itself",
         "link": "eval/baselines/dictionary.py",
         "date": "2026-01-01",
+        "data_seen": "the gold of the scored split",
         **changes,
     }
     return Submission(**fields)
@@ -94,6 +120,66 @@ def submission(predictions: Path, name: str = "oracle", **changes: Any) -> Submi
 def repo(tmp_path: Path) -> Path:
     (tmp_path / "README.md").write_text(f"# Project\n\n## Leaderboard\n\n{START}\n{END}\n\n## Licence\n")
     return tmp_path
+
+
+# scores_of on imperfect predictions, every number derived by hand
+
+
+def test_scores_of_keeps_precision_recall_and_modes_apart(tmp_path: Path):
+    # One document, sentences [w0 w1 w2 w3 w4] [w5 w6 w7].
+    # Gold:      B-PER I-PER O B-LOC O | B-ORG O B-PER -> PER(0-1), LOC(3), ORG(5), PER(7): 4 chunks
+    # Predicted: B-PER I-PER O I-LOC O | B-ORG B-MISC I-PER
+    # Default mode (an I- after O or another type opens a chunk): PER(0-1) LOC(3) ORG(5) MISC(6) PER(7),
+    #   TP 4 (all but MISC), predicted 5, gold 4: P = 4/5 = 0.8, R = 4/4 = 1.0, F1 = 8/9 = 0.8889.
+    # Strict mode (only B- opens a chunk): PER(0-1) ORG(5) MISC(6),
+    #   TP 2, predicted 3, gold 4: P = 2/3 = 0.6667, R = 2/4 = 0.5, F1 = 4/7 = 0.5714.
+    # Per-label F1 is strict: PER TP 1, predicted 1, gold 2 -> P 1, R 0.5, F1 2/3; LOC 0; ORG 1; MISC 0.
+    gold_tags = [["B-PER", "I-PER", "O", "B-LOC", "O"], ["B-ORG", "O", "B-PER"]]
+    predicted_tags = ["B-PER", "I-PER", "O", "I-LOC", "O", "B-ORG", "B-MISC", "I-PER"]
+    gold = Dataset.from_list([tagged_document("d", gold_tags)], features=FEATURES)
+    predictions = read_predictions(Dataset.from_dict({"id": ["d"], "pred_tags": [predicted_tags]}), gold)
+
+    scores = scores_of(evaluate(gold, predictions, bootstrap=0).to_dict(), relations_predicted=False)
+
+    strict, default = scores["entities"]["strict"], scores["entities"]["default"]
+    assert (default["precision"], default["recall"], default["f1"]) == (0.8, 1.0, 0.8889)
+    assert (strict["precision"], strict["recall"], strict["f1"]) == (0.6667, 0.5, 0.5714)
+    assert default["support"] == strict["support"] == 4
+    assert {label: row["f1"] for label, row in scores["entities"]["per_label"].items()} == {
+        "LOC": 0.0,
+        "MISC": 0.0,
+        "ORG": 1.0,
+        "PER": 0.6667,
+    }
+    assert scores["adjusted_spans"] == {"widened": 0, "cut": 0}
+    assert scores["relations"] is None
+
+
+def test_the_board_shows_adjusted_spans_and_the_data_each_system_saw(repo: Path):
+    # The gold of the validation split with every entity whose first token has 2+ characters starting 1
+    # character late: it starts inside that token, so it is widened back to the gold when read.
+    board_path = repo / "eval" / "leaderboard.json"
+    shifted = write_predictions(repo / "eval" / "shifted.jsonl", "validation")
+    lines = [json.loads(line) for line in shifted.read_text("utf-8").splitlines()]
+    widened = 0
+    for line, row in zip(lines, load(split="validation"), strict=True):
+        ends = {o["start"]: o["end"] for o in row["token_offsets"]}
+        for entity in line["entities"]:
+            if ends[entity["start"]] - entity["start"] > 1:
+                entity["start"] += 1
+                widened += 1
+    shifted.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), "utf-8")
+
+    assert widened > 0
+    _, entry = add(board_path, submission(shifted, data_seen="train (gazetteer)"))
+    board = read_board(board_path)
+
+    assert entry["scores"]["adjusted_spans"] == {"widened": widened, "cut": 0}
+    assert entry["scores"]["entities"]["strict"]["f1"] == 1.0  # adjusted, not wrong, on the board
+    assert entry["data_seen"] == "train (gazetteer)"
+    page = render_markdown(board, board_path, repo / "README.md")
+    assert f"| {widened} / 0 " in page and "| train (gazetteer) " in page
+    assert "Widened / cut spans" in render_readme_section(board, board_path, repo / "README.md")
 
 
 # add
@@ -326,6 +412,7 @@ def test_the_cli_adds_renders_and_writes_a_byte_stable_chart(repo: Path):
     arguments = ["--board", str(board), "--readme", str(readme)]
     add_arguments = ["leaderboard", "add", "--name", "oracle", "--predictions", str(predictions)]
     add_arguments += ["--split", "test", "--description", "gold", "--throughput", str(throughput), *arguments]
+    add_arguments += ["--data-seen", "the test gold"]
 
     result = CliRunner().invoke(main, add_arguments)
 

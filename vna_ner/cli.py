@@ -529,6 +529,11 @@ def leaderboard() -> None:
     help="JSON with tokens_per_second (and how it was measured), as the baseline scripts write it.",
 )
 @click.option("--gold-entities", is_flag=True, help="The system was given the gold entities.")
+@click.option(
+    "--data-seen",
+    required=True,
+    help="What data the system saw and how: e.g. 'train (gazetteer); nothing else'.",
+)
 @click.option("--date", help="Date of the entry, YYYY-MM-DD (default: today).")
 @data_dir_option
 @board_option
@@ -542,6 +547,7 @@ def leaderboard_add(
     link: str,
     throughput: str | None,
     gold_entities: bool,
+    data_seen: str,
     date: str | None,
     data_dir: str | None,
     board: str,
@@ -564,6 +570,7 @@ def leaderboard_add(
         link=link,
         date=date or datetime.date.today().isoformat(),
         gold_entities=gold_entities,
+        data_seen=data_seen,
         throughput=json.loads(Path(throughput).read_text("utf-8")) if throughput else None,
     )
     _, entry = add(Path(board), submission, data_dir=Path(data_dir) if data_dir else None)
@@ -700,6 +707,11 @@ def card(
     "--bootstrap", default=1000, show_default=True, type=click.IntRange(min=0), help="CI resamples."
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap resampling.")
+@click.option(
+    "--strict-spans",
+    is_flag=True,
+    help="Score spans widened to token edges or cut at sentence breaks as wrong (default: as adjusted).",
+)
 @click.option("--output", type=click.Path(dir_okay=False), help="Also write the report as JSON here.")
 @click.option(
     "--html",
@@ -715,6 +727,7 @@ def evaluate_predictions(
     allow_missing: bool,
     bootstrap: int,
     seed: int,
+    strict_spans: bool,
     output: str | None,
     html_path: str | None,
 ) -> None:
@@ -733,7 +746,7 @@ def evaluate_predictions(
         check_output(Path(path))
     gold = load(split=split, data_dir=Path(data_dir) if data_dir else None)
     read = read_predictions(Path(predictions), gold, allow_missing=allow_missing)
-    report = evaluate(gold, read, coarse=coarse, bootstrap=bootstrap, seed=seed)
+    report = evaluate(gold, read, coarse=coarse, strict_spans=strict_spans, bootstrap=bootstrap, seed=seed)
     analyses = error_analyses(gold, read, coarse=coarse)
     click.echo(format_report(report))
     click.echo("\n" + format_error_analysis(analyses["strict"][1], f"Entities, {MODE_TITLES['strict']}"))

@@ -6,6 +6,7 @@ Every baseline predicts the validation and test splits and writes ``eval/predict
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -38,6 +39,7 @@ class TokenizedDocument:
     offsets: list[tuple[int, int]]
     sentence_starts: list[int]
     entities: list[CharSpan]
+    relations: list[tuple[int, int, str]] = dataclasses.field(default_factory=list)
 
     @property
     def spaces(self) -> list[bool]:
@@ -57,19 +59,26 @@ class TokenizedDocument:
 
 
 def tokenized_documents(dataset: Dataset) -> list[TokenizedDocument]:
-    """The documents of a ``documents``-configuration split, entity labels as names."""
+    """The documents of a ``documents``-configuration split, labels as names; relations index ``entities``."""
     names = dataset.features["entities"].feature["label"].names
-    return [
-        TokenizedDocument(
-            id=row["id"],
-            text=row["text"],
-            tokens=list(row["tokens"]),
-            offsets=[(o["start"], o["end"]) for o in row["token_offsets"]],
-            sentence_starts=list(row["sentence_starts"]),
-            entities=[(e["start"], e["end"], names[e["label"]]) for e in row["entities"]],
+    relation_names = dataset.features["relations"].feature["label"].names
+    documents = []
+    for row in dataset:
+        index = {entity["id"]: number for number, entity in enumerate(row["entities"])}
+        documents.append(
+            TokenizedDocument(
+                id=row["id"],
+                text=row["text"],
+                tokens=list(row["tokens"]),
+                offsets=[(o["start"], o["end"]) for o in row["token_offsets"]],
+                sentence_starts=list(row["sentence_starts"]),
+                entities=[(e["start"], e["end"], names[e["label"]]) for e in row["entities"]],
+                relations=[
+                    (index[r["head"]], index[r["tail"]], relation_names[r["label"]]) for r in row["relations"]
+                ],
+            )
         )
-        for row in dataset
-    ]
+    return documents
 
 
 def prediction_line(

@@ -33,6 +33,10 @@ PROTOCOL = {
     "metric": "seqeval micro F1 over entity mentions, strict (IOB2) and default mode",
     "ci95": f"percentile bootstrap over documents, {BOOTSTRAP} resamples, seed {SEED}",
     "per_label": "strict mode",
+    "adjusted_spans": (
+        "predicted spans widened to token edges / cut at gold sentence breaks, scored as adjusted "
+        "(`vna-ner eval --strict-spans` scores them wrong)"
+    ),
 }
 
 
@@ -47,6 +51,7 @@ class Submission:
     description: str
     link: str
     date: str
+    data_seen: str
     gold_entities: bool = False
     throughput: dict[str, Any] | None = None
 
@@ -81,13 +86,19 @@ def _per_label(block: dict[str, Any]) -> dict[str, Any]:
 
 
 def scores_of(report: dict[str, Any], *, relations_predicted: bool = True) -> dict[str, Any]:
-    """The leaderboard's view of a :meth:`Report.to_dict`: micro P/R/F1 with CI, per-label F1, relations.
+    """The leaderboard's view of a :meth:`Report.to_dict`: micro P/R/F1 with CI in each mode, per-label F1
+    (strict mode), the adjusted spans, and relations.
 
     Relations are None (no part in the relation track) when the system predicted none at all.
     """
     entities = report["entities"]
     relations = report["relations"] if relations_predicted else None
+    adjusted = report["adjusted_spans"]
     return {
+        "adjusted_spans": {
+            "widened": adjusted["widened_to_token_edges"],
+            "cut": adjusted["cut_at_sentence_breaks"],
+        },
         "entities": {
             "strict": _summary(entities["strict"]),
             "default": _summary(entities["default"]),
@@ -153,6 +164,7 @@ def add(
         "link": submission.link,
         "date": submission.date,
         "gold_entities": submission.gold_entities,
+        "data_seen": submission.data_seen,
         "predictions": _relative(submission.predictions, board_path.parent),
         "scores": score(
             submission.predictions, submission.split, coarse=submission.coarse, data_dir=data_dir
@@ -242,6 +254,15 @@ def _link(entry: dict[str, Any], page_folder: Path, root: Path) -> str:
     return f"[{entry['name']}]({link})"
 
 
+def _adjusted(entry: dict[str, Any]) -> str:
+    adjusted = entry["scores"].get("adjusted_spans")  # entries scored before it was counted have none
+    return "—" if adjusted is None else f"{adjusted['widened']} / {adjusted['cut']}"
+
+
+def _data_seen(entry: dict[str, Any]) -> str:
+    return entry.get("data_seen") or "not stated"
+
+
 def _strict_f1(entry: dict[str, Any]) -> float:
     return entry["scores"]["entities"]["strict"]["f1"]
 
@@ -257,11 +278,21 @@ def _entity_table(entries: list[dict[str, Any]], page_folder: Path, root: Path) 
             _link(entry, page_folder, root),
             _f1(entry["scores"]["entities"]["strict"]),
             _f1(entry["scores"]["entities"]["default"]),
+            _adjusted(entry),
+            _data_seen(entry),
             _tokens_per_second(entry),
         ]
         for rank, entry in enumerate(_ranked(entries, _strict_f1), start=1)
     ]
-    headers = ["#", "System", "Strict F1 [95% CI]", "Default F1 [95% CI]", "Tokens/s"]
+    headers = [
+        "#",
+        "System",
+        "Strict F1 [95% CI]",
+        "Default F1 [95% CI]",
+        "Widened / cut spans",
+        "Data seen",
+        "Tokens/s",
+    ]
     return tabulate(rows, headers, tablefmt="github", disable_numparse=True)
 
 
@@ -272,13 +303,14 @@ def _relation_table(entries: list[dict[str, Any]], page_folder: Path, root: Path
             _link(entry, page_folder, root),
             "gold" if entry.get("gold_entities") else "predicted",
             _f1(entry["scores"]["relations"]),
+            _data_seen(entry),
             _tokens_per_second(entry),
         ]
         for rank, entry in enumerate(
             _ranked(entries, lambda entry: entry["scores"]["relations"]["f1"]), start=1
         )
     ]
-    headers = ["#", "System", "Entities", "Relation F1 [95% CI]", "Tokens/s"]
+    headers = ["#", "System", "Entities", "Relation F1 [95% CI]", "Data seen", "Tokens/s"]
     return tabulate(rows, headers, tablefmt="github", disable_numparse=True)
 
 
@@ -337,7 +369,10 @@ def render_readme_section(board: dict[str, Any], board_path: Path, readme: Path)
     markdown = _relative(board_path.parent / MARKDOWN_NAME, folder)
     intro = (
         "Test split; micro F1 (%) over entity mentions, seqeval strict (IOB2) and default mode, with 95% "
-        f"bootstrap confidence intervals. Validation scores, per-label F1 and system descriptions: "
+        "bootstrap confidence intervals over documents (few documents: the intervals are coarse and "
+        "lopsided). *Widened / cut spans*: predicted spans widened to token edges / cut at gold sentence "
+        "breaks, scored as adjusted (`vna-ner eval --strict-spans` scores them wrong). *Data seen*: what "
+        "each system was built or tuned from. Validation scores, per-label F1 and system descriptions: "
         f"[{markdown}]({markdown})."
     )
     return "\n\n".join([intro, *_tables(board, "test", folder, root, per_label=False)])
@@ -369,8 +404,12 @@ def render_markdown(board: dict[str, Any], board_path: Path, readme: Path = READ
         "# Leaderboard",
         "Generated from `leaderboard.json` by `vna-ner leaderboard render`; do not edit by hand.",
         f"Scores are {protocol['metric']}, in %; 95% CI by {protocol['ci95']}. Per-label F1 is "
-        f"{protocol['per_label']}. Systems marked *gold* in the Entities column were given the gold "
-        "entities: only their relation scores are results. Tokens/s is the prediction step alone (model "
+        f"{protocol['per_label']}. A split has few documents, so the bootstrap's resamples take few distinct "
+        "values: the intervals are coarse and lopsided (the point estimate is rarely in their middle). "
+        f"*Widened / cut spans*: {protocol['adjusted_spans']}. *Data seen*: what each system was built or "
+        "tuned from (no rule, gazetteer or model of the baselines comes from the test split). Systems "
+        "marked *gold* in the Entities column were given the scored split's gold entities: only their "
+        "relation scores are results. Tokens/s is the prediction step alone (model "
         "loading excluded), wall clock over the whole split; each entry's `throughput` in the JSON says how.",
     ]
     if any(_entity_entries(board, "test", view) for view in VIEWS):

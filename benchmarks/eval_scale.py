@@ -142,10 +142,7 @@ def main() -> None:
 
     harness = read_time + evaluate_time
     tokens = sum(map(len, y_true))
-    print(
-        f"{count} documents, {tokens} tokens, seed {args.seed}, "
-        f"{predictions.widened_spans} widened spans"
-    )
+    print(f"{count} documents, {tokens} tokens, seed {args.seed}, {predictions.widened_spans} widened spans")
     print(
         f"harness: read {read_time:.2f} s + evaluate {evaluate_time:.2f} s = {harness:.2f} s (no bootstrap)"
     )

@@ -1,10 +1,9 @@
 """Per-document gold and predicted entity spans, in characters, as `vna-ner eval` chunks them, for the
 error analysis and the HTML report.
 
-ADAPTER, to be replaced by the scoring module's one seqeval chunker (issue #14): until evaluate.py offers
-per-document chunks, this module chunks one tag sequence per gold sentence with seqeval's own entity
-extraction (default mode: ``get_entities``; strict mode: ``Entities(..., IOB2)``), after mapping labels
-to the coarse view when asked, as evaluate.py does. Tests check its counts against evaluate's.
+The chunks are the scorer's own: :func:`vna_ner.dataset.chunks.chunks` over the gold sentences in the
+mode asked, after mapping labels to the coarse view when asked, as evaluate.py does. Tests check its
+counts against evaluate's.
 """
 
 from __future__ import annotations
@@ -13,12 +12,11 @@ import itertools
 from dataclasses import dataclass
 
 from datasets import Dataset
-from seqeval.metrics.sequence_labeling import get_entities
-from seqeval.scheme import IOB2, Entities
 
 from vna_ner.benchmark.error_analysis import ErrorAnalysis, Mention, analyse
 from vna_ner.benchmark.evaluate import COARSE, MODES
 from vna_ner.benchmark.predictions import Predictions
+from vna_ner.dataset.chunks import chunks
 
 
 @dataclass(frozen=True)
@@ -89,16 +87,7 @@ def _view(tag: str, coarse: bool) -> str:
 def _chunks(
     tags: list[str], sentences: list[tuple[int, int]], offsets: list[tuple[int, int]], mode: str
 ) -> tuple[Mention, ...]:
-    """seqeval's chunks of each sentence of ``tags``, as character spans."""
-    spans = []
-    for first, end in sentences:
-        sentence = tags[first:end]
-        if mode == "strict":
-            found = [(e.tag, e.start, e.end) for e in Entities([sentence], IOB2, suffix=False).entities[0]]
-        else:
-            found = [(label, start, last + 1) for label, start, last in get_entities(sentence)]
-        spans += [
-            Mention(label, offsets[first + start][0], offsets[first + stop - 1][1])
-            for label, start, stop in found
-        ]
+    """The scorer's chunks of ``tags`` (cut at the ``sentences``), as character spans."""
+    found = chunks(tags, [first for first, _ in sentences], strict=mode == "strict")
+    spans = [Mention(c.label, offsets[c.first][0], offsets[c.end - 1][1]) for c in found]
     return tuple(sorted(spans, key=lambda s: (s.start, s.end, s.label)))

@@ -307,7 +307,8 @@ def test_a_build_killed_mid_way_leaves_the_earlier_build_and_the_next_one_cleans
         ["leaderboard", "render", "--board", "{file}", "--readme", "{bad}/README.md"],
         [
             "leaderboard", "add", "--name", "x", "--predictions", "{file}", "--split", "test",
-            "--description", "x", "--board", "{bad}/board.json", "--readme", "{empty}/README.md",
+            "--description", "x", "--data-seen", "x",
+            "--board", "{bad}/board.json", "--readme", "{empty}/README.md",
         ],
     ],
 )  # fmt: skip

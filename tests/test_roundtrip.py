@@ -381,7 +381,7 @@ def test_any_document_survives_the_task_file_and_the_iob2_tags(document, tmp_pat
     write_tasks([document_to_task(document, SCHEMA)], path)
     assert read_documents(path, SCHEMA) == [document]
 
-    offsets, starts = tokenize(document.text, [b for s in document.entities for b in (s.start, s.end)])
+    offsets, starts = tokenize(document.text, [(s.start, s.end) for s in document.entities])
     if any(s.start < offsets[first][0] < s.end for s in document.entities for first in starts):
         # Sequences are cut at sentence starts, so an entity across one cannot be shipped: refused.
         with pytest.raises(InputError, match="not given back by the IOB2 tags cut at sentence starts"):

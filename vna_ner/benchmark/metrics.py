@@ -11,14 +11,12 @@ sequence, as each gold sentence is one in ``vna-ner eval``; ids become tag names
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from seqeval.metrics import classification_report
 
-from vna_ner.benchmark.evaluate import MODES
+from vna_ner.benchmark.evaluate import score_tags
 
 IGNORED = -100  # the label id Hugging Face's token-classification recipes give positions not to score
 
@@ -70,17 +68,14 @@ def tag_sequences(
 
 
 def scores(true: list[list[str]], pred: list[list[str]]) -> dict[str, float]:
-    """Micro P/R/F1, macro F1 and per-label F1 of each mode, computed as ``vna-ner eval`` computes them."""
+    """Micro P/R/F1, macro F1 and per-label F1 of each mode, from :func:`evaluate.score_tags` (one
+    sequence per row), so computed exactly as ``vna-ner eval`` computes them."""
     metrics: dict[str, float] = {}
-    for mode, options in MODES.items():
-        with warnings.catch_warnings():  # seqeval's macro mean over no label: NaN
-            warnings.simplefilter("ignore", RuntimeWarning)
-            report = classification_report(true, pred, output_dict=True, zero_division=0, **options)
-        micro, macro = report.pop("micro avg"), report.pop("macro avg")
-        report.pop("weighted avg")
-        metrics[f"{mode}_precision"] = float(micro["precision"])
-        metrics[f"{mode}_recall"] = float(micro["recall"])
-        metrics[f"{mode}_f1"] = float(micro["f1-score"])
-        metrics[f"{mode}_macro_f1"] = float(macro["f1-score"])
-        metrics.update({f"{mode}_f1_{label}": float(row["f1-score"]) for label, row in report.items()})
+    for mode, table in score_tags(true, pred, [[0]] * len(true)).items():
+        assert table.macro is not None
+        metrics[f"{mode}_precision"] = table.micro.p
+        metrics[f"{mode}_recall"] = table.micro.r
+        metrics[f"{mode}_f1"] = table.micro.f1
+        metrics[f"{mode}_macro_f1"] = table.macro.f1
+        metrics.update({f"{mode}_f1_{label}": row.f1 for label, row in table.per_label.items()})
     return metrics

@@ -347,7 +347,7 @@ def test_adding_never_edits_a_readme_without_both_markers_and_writes_nothing(tmp
     predictions = write_predictions(tmp_path / "p.jsonl", "test")
     board = tmp_path / "board" / "leaderboard.json"
     arguments = ["leaderboard", "add", "--name", "s", "--predictions", str(predictions), "--split", "test"]
-    arguments += ["--description", "d", "--board", str(board), "--readme", str(readme)]
+    arguments += ["--description", "d", "--data-seen", "x", "--board", str(board), "--readme", str(readme)]
 
     result = CliRunner().invoke(main, arguments)
 
@@ -371,7 +371,8 @@ def test_check_reports_a_readme_without_markers(repo: Path):
 
 
 @pytest.mark.parametrize(
-    "command", [["add", "--name", "s", "--split", "test", "--description", "d"], ["render"]]
+    "command",
+    [["add", "--name", "s", "--split", "test", "--description", "d", "--data-seen", "x"], ["render"]],
 )
 def test_default_board_and_readme_are_refused_outside_a_checkout(tmp_path, monkeypatch, command):
     monkeypatch.chdir(tmp_path)

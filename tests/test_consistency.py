@@ -150,6 +150,38 @@ def test_an_anniversary_annotated_as_an_event_is_reported():
     assert _relation_messages(Document("a", text, spans[1:])) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "surface", "message"),
+    [
+        ("la 14e Conférence des ministres", "Conférence des ministres", "starts after its ordinal"),
+        ("le XIVᵉ Congrès national du Parti", "Congrès national du Parti", "starts after its ordinal"),
+        ("le 47e Sommet de l'ASEAN à Vientiane", "47e Sommet de l'ASEAN à Vientiane", "reaches into a place"),
+        ("la 92ᵉ session du Comité le 3 février 2026", "92ᵉ session du Comité le 3 février", "holds a date"),
+        (
+            "le 47e Sommet et des sommets connexes",
+            "47e Sommet et des sommets connexes",
+            "over a coordination",
+        ),
+    ],
+)
+def test_an_event_that_misses_its_ordinal_or_reaches_too_far_is_reported(text, surface, message):
+    (reported,) = _relation_messages(Document("a", text, _spans(text, (surface, "EVENT"))))
+    assert message in reported
+
+
+@pytest.mark.parametrize(
+    ("text", "surface"),
+    [
+        ("Le 7e Dialogue sur la politique de défense Vietnam – Philippines.", "7e Dialogue sur la politique"),
+        ("le XIVᵉ Congrès national du Parti à Hanoï", "XIVᵉ Congrès national du Parti"),
+        ("le Forum économique d’automne 2025 et des sommets", "Forum économique d’automne 2025"),
+        ("La Conférence de dialogue politique", "Conférence de dialogue politique"),
+    ],
+)
+def test_an_event_from_its_ordinal_to_its_name_passes(text, surface):
+    assert _relation_messages(Document("a", text, _spans(text, (surface, "EVENT")))) == []
+
+
 def test_alias_of_between_titles_is_reported():
     text = "Le PM Pham Minh Chinh, Premier ministre, au WEF, Forum économique mondial."
     spans = _spans(

@@ -4,7 +4,8 @@ Kinds of findings:
 
 - ``label``: the same surface string annotated with different labels in different places;
 - ``missed``: a string annotated somewhere that occurs elsewhere, as a whole word, not covered by any span;
-- ``span``: an EVENT span that is an anniversary (GUIDELINES §3.18);
+- ``span``: an EVENT span that is an anniversary (GUIDELINES §3.18), or that starts after its ordinal or
+  reaches into a place, a date or a coordination (§3.19);
 - ``relation``: a relation whose argument types the schema does not allow; an ``ALIAS_OF`` between identical
   strings (a repeat is not an alias) or between titles, or one that skips the nearest earlier full form
   (the first later one if there is none; §3.16, §3.20); a spelling variant with no ``ALIAS_OF`` (§3.16); a
@@ -135,11 +136,33 @@ def _relation_findings(documents: Sequence[Document], schema: Schema) -> Iterabl
                 )
 
 
-def _anniversary_findings(documents: Sequence[Document]) -> Iterable[Finding]:
+_ORDINAL_BEFORE = re.compile(r"(?<!\w)(\d+(e|ᵉ|er|ère|ème)|[IVXLC]+(ᵉ|er|ème))\s+$")
+_MONTHS = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+_EVENT_OVERREACH = (
+    (re.compile(r"\s(à|au|aux)\s+[A-ZÀ-Ý]\w*$"), "reaches into a place (§3.19: it stops before `à …`)"),
+    (re.compile(rf"(?<!\w)\d{{1,2}}(er)?\s+({_MONTHS})(?!\w)", re.IGNORECASE), "holds a date (§3.19)"),
+    (re.compile(r"\set\s+(des|les|du|de la|la|le)\s"), "reaches over a coordination (§3.19)"),
+)
+
+
+def _event_findings(documents: Sequence[Document]) -> Iterable[Finding]:
     for document in documents:
         for span in document.entities:
-            if span.label == "EVENT" and "anniversaire" in span.text.casefold():
+            if span.label != "EVENT":
+                continue
+            if "anniversaire" in span.text.casefold():
                 yield Finding("span", span.text, document.id, span.start, "an anniversary is not an EVENT")
+            if _ORDINAL_BEFORE.search(document.text[max(0, span.start - 12) : span.start]):
+                yield Finding(
+                    "span",
+                    span.text,
+                    document.id,
+                    span.start,
+                    "starts after its ordinal (§3.19: it starts at it)",
+                )
+            for pattern, message in _EVENT_OVERREACH:
+                if pattern.search(span.text):
+                    yield Finding("span", span.text, document.id, span.start, f"EVENT {message}")
 
 
 _DASHES = dict.fromkeys(map(ord, "‐‑‒–—―"), "-") | dict.fromkeys(map(ord, "’ʼ‘`"), "'")
@@ -268,7 +291,7 @@ def check_consistency(
             *_label_findings(documents),
             *_missed_findings(documents),
             *_relation_findings(documents, schema),
-            *_anniversary_findings(documents),
+            *_event_findings(documents),
             *_alias_findings(documents),
             *_works_for_findings(documents),
             *(_sentence_findings(documents, sentence_starts) if sentence_starts else ()),

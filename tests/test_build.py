@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pyarrow as pa
 import pytest
@@ -13,11 +14,12 @@ from helpers import CONFIG, REPO, region, task, write_export
 from vna_ner.cli import main
 from vna_ner.dataset.align import iob2_to_spans
 from vna_ner.dataset.build import build, content_hash, document_rows, previous_splits, write_manifest
+from vna_ner.dataset.build_folder import check_out, is_build
 from vna_ner.dataset.features import SPLITS
 from vna_ner.dataset.load import load
 from vna_ner.dataset.stats import split_statistics
 from vna_ner.documents import Document, Span
-from vna_ner.errors import InputError
+from vna_ner.errors import InputError, OutputError
 from vna_ner.labelstudio.export import iter_documents, read_documents
 from vna_ner.labelstudio.schema import load_schema
 
@@ -237,3 +239,26 @@ def test_an_entity_across_a_sentence_break_is_refused_not_cut():
 
     with pytest.raises(InputError, match=r"entity \[0, 16\) PER 'Nguyen\\nXuan Phuc' is not given back"):
         document_rows(document)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"export_sha256": "x", "splits": {"train": [' + "[" * 100_000, "an entry must be an object"),
+        ('{"export_sha256": "x", "splits": 5}', "splits: an object expected, found a number"),
+        ('{"export_sha256": "x", "splits": {"train": [{"id": 5}]}}', "entry 'id': a string expected"),
+        ('{"export_sha256": "x", "splits": {"dev": []}}', "unknown split 'dev'"),
+        ('{"export_sha256": "x", "splits": {}, "notes": 1}', "unexpected key 'notes'"),
+        ('{"splits": {}}', "no export_sha256"),
+        ('{"assignment": {"missing": {"train": [[' + "[" * 100_000, "assignment: nested deeper than a build"),
+    ],
+)
+def test_a_manifest_not_of_the_shape_a_build_writes_is_refused_and_not_taken_for_a_build(
+    tmp_path, text, reason
+):
+    (tmp_path / "manifest.json").write_text(text)
+    with pytest.raises(InputError, match=rf"manifest.json: not a vna-ner manifest: .*{re.escape(reason)}"):
+        previous_splits(tmp_path)
+    assert not is_build(tmp_path)
+    with pytest.raises(OutputError, match="is not an earlier vna-ner build"):
+        check_out(tmp_path)

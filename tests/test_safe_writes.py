@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 import vna_ner
 from helpers import CONFIG, REPO, region, task, write_export
 from vna_ner.cli import main
-from vna_ner.dataset.build_folder import MARK, check_out, remove_dead_staging
+from vna_ner.dataset.build_folder import MARK, check_out, mark_text, remove_dead_staging
 
 GOLD = REPO / "annotations" / "gold.json"
 SHIPPED = REPO / "splits"
@@ -242,21 +242,35 @@ def test_staging_folders_of_killed_builds_are_removed_and_others_kept(tmp_path):
     out = tmp_path / "splits"
     dead = tmp_path / ".splits-staging-0dead000"
     (dead / "new" / "documents").mkdir(parents=True)
-    (dead / MARK).write_text(f"{_dead_pid()}\n")
+    (dead / MARK).write_text(mark_text(_dead_pid()))
     running = tmp_path / ".splits-staging-1live000"
     running.mkdir()
-    (running / MARK).write_text(f"{os.getpid()}\n")
+    (running / MARK).write_text(mark_text(os.getpid()))
     unmarked = tmp_path / ".splits-staging-mine"  # not made by vna-ner: no mark
     unmarked.mkdir()
+    foreign = tmp_path / ".splits-staging-user"  # a mark of another shape, e.g. a bare dead pid
+    foreign.mkdir()
+    (foreign / MARK).write_text(f"{_dead_pid()}\n")
     remove_dead_staging(out)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, unmarked.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, unmarked.name, foreign.name]
+
+
+def test_a_build_whose_input_is_refused_removes_no_staging_folder(tmp_path):
+    dead = tmp_path / ".splits-staging-0dead000"
+    dead.mkdir()
+    (dead / MARK).write_text(mark_text(_dead_pid()))
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1]")
+    result = build(bad, tmp_path / "splits")
+    assert result.exit_code == 1 and "the first item is not a task" in result.output, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [dead.name, "bad.json"]
 
 
 def test_a_build_killed_between_the_two_renames_gets_the_previous_build_back(earlier_build, export):
     before = tree(earlier_build)
     staging = earlier_build.with_name(".splits-staging-0dead000")
     staging.mkdir()
-    (staging / MARK).write_text(f"{_dead_pid()}\n")
+    (staging / MARK).write_text(mark_text(_dead_pid()))
     earlier_build.rename(staging / "old")
     assert build(export, earlier_build, "--reassign").exit_code == 0
     assert tree(earlier_build) == before  # the same export builds the same files; the card came back
@@ -285,7 +299,7 @@ def test_a_build_killed_mid_way_leaves_the_earlier_build_and_the_next_one_cleans
         process.send_signal(signal.SIGKILL)
         process.wait()
     (left,) = tmp_path.glob(".splits-staging-*")
-    assert (left / MARK).read_text() == f"{process.pid}\n"
+    assert (left / MARK).read_text() == mark_text(process.pid)
     assert tree(earlier_build) == before
     assert build(export, earlier_build).exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.json", "splits"]

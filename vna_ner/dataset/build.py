@@ -26,7 +26,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, TextIO
 
 import ijson
 import numpy as np
@@ -43,7 +43,14 @@ from vna_ner.dataset.align import (
     spans_to_iob2,
     tokenize,
 )
-from vna_ner.dataset.build_folder import CARD, MANIFEST, check_out, staged
+from vna_ner.dataset.build_folder import (
+    CARD,
+    MANIFEST,
+    check_out,
+    manifest_entries,
+    remove_dead_staging,
+    staged,
+)
 from vna_ner.dataset.card import generic_card
 from vna_ner.dataset.features import CONFIGS, FORMATS, SPLITS, features_for
 from vna_ner.dataset.split import RATIOS, Assignment, CorpusSummary, KeptSplits, assign_splits, missing_labels
@@ -62,11 +69,12 @@ def previous_splits(out: Path) -> KeptSplits:
     manifest = Path(out) / MANIFEST
     if not manifest.exists():
         return KeptSplits.of([])
-    with manifest.open("rb") as stream:
-        try:
-            return KeptSplits.of(_listed(stream))
-        except (ValueError, ijson.JSONError) as error:
-            raise InputError([Problem(str(manifest), f"not a vna-ner manifest: {error}")]) from error
+    try:
+        with manifest.open("rb") as stream:
+            return KeptSplits.of(manifest_entries(stream))
+    except (OSError, ValueError, ijson.JSONError) as error:
+        reason = " ".join(str(error).split())
+        raise InputError([Problem(str(manifest), f"not a vna-ner manifest: {reason}")]) from None
 
 
 def read_assignment(out: Path) -> dict[str, Any]:
@@ -75,13 +83,6 @@ def read_assignment(out: Path) -> dict[str, Any]:
     """
     with (Path(out) / MANIFEST).open("rb") as stream:
         return next(ijson.items(stream, "assignment", use_float=True))
-
-
-def _listed(stream: BinaryIO) -> Iterator[tuple[str, str]]:
-    """(document id, split) pairs of a manifest, as they come."""
-    for prefix, event, value in ijson.parse(stream):
-        if event == "string" and prefix.startswith("splits.") and prefix.endswith(".item.id"):
-            yield value, prefix.split(".")[1]
 
 
 def content_hash(document: Document) -> str:
@@ -224,6 +225,7 @@ def build(
                     chosen.add(document)
                 if not len(corpus):
                     raise InputError([Problem(str(export), "the export holds no task")])
+                remove_dead_staging(out, keep=folder.parent)  # the input is valid: the build will write
                 if split_field:
                     assignment = chosen.assignment(corpus)
                 else:

@@ -3,19 +3,22 @@
 ``build --out`` replaces only an empty or absent folder, or one that an earlier build wrote (its
 ``manifest.json`` is a vna-ner manifest) and that holds nothing else; a user's file is never deleted.
 The new build is made in a staging folder beside ``out`` (``.<name>-staging-<random>``, marked by a file
-holding the builder's process id) and swapped in only when complete. Staging folders of a build that was
-killed are removed by the next build; if it was killed between the two renames of the swap, the previous
-build is put back first.
+holding a fixed header and the builder's process id) and swapped in only when complete. If a build was
+killed between the two renames of the swap, the next build puts the previous build back first; staging
+folders of killed builds are removed by the next build once its input has been read and validated, and
+only those whose mark is exactly what a build writes.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import ijson
 
@@ -34,7 +37,12 @@ BUILD_FILES = frozenset(
         *(f"{config}/{split}.{fmt}" for config in CONFIGS for split in SPLITS for fmt in FORMATS),
     }
 )
-MARK = "vna-ner-staging"  # written first in every staging folder: the process id of the build
+MARK = "vna-ner-staging"  # written first in every staging folder: a header and the process id of the build
+_MARK_HEADER = "vna-ner build staging folder"
+_MARK_TEXT = re.compile(rf"{_MARK_HEADER}\npid ([1-9][0-9]{{0,9}})\n")
+_MANIFEST_KEYS = frozenset({"assignment", "export_sha256", "format", "language", "splits", "version"})
+_ASSIGNMENT_DEPTH = 3  # the manifest's ``assignment`` nests no deeper (``missing``: split -> labels)
+_ENTRY_KEYS = frozenset({"id", "sha256"})
 _NEW, _OLD = "new", "old"  # inside a staging folder: the build being made, the build it replaces
 _SHOWN = 5  # files named in a refusal
 
@@ -62,7 +70,7 @@ def check_out(out: Path, inputs: Iterable[Path] = ()) -> Path:
     for path in inputs:
         if any(_contains(target, p) for p in (Path(os.path.abspath(path)), Path(path).resolve())):
             raise refuse(f"it holds {path}, an input of the build, which replacing it would delete")
-    remove_dead_staging(target)
+    restore_interrupted(target)
     check_writable(target.parent, Path(out))
     if not target.exists():
         return target
@@ -85,23 +93,109 @@ def check_out(out: Path, inputs: Iterable[Path] = ()) -> Path:
 
 
 def is_build(folder: Path) -> bool:
-    """Whether ``folder`` holds a manifest written by ``vna-ner build`` (its top-level keys, streamed)."""
+    """Whether ``folder`` holds a manifest of exactly the shape ``vna-ner build`` writes (streamed)."""
     manifest = folder / MANIFEST
     if not manifest.is_file() or manifest.is_symlink():
         return False
-    keys = set()
     try:
         with manifest.open("rb") as stream:
-            for prefix, event, value in ijson.parse(stream):
-                if prefix == "" and event == "map_key":
-                    keys.add(value)
-                    if value == "splits":  # written last of the two, keys being sorted
-                        break
-                elif prefix == "" and event != "start_map":
-                    return False
+            for _ in manifest_entries(stream):
+                pass
     except (OSError, ValueError, ijson.JSONError):
         return False
-    return {"export_sha256", "splits"} <= keys
+    return True
+
+
+def manifest_entries(stream: BinaryIO) -> Iterator[tuple[str, str]]:
+    """(document id, split) pairs of a manifest, as they come; :class:`ValueError` if it is not one.
+
+    The manifest must have the shape a build writes: ``splits`` mapping known split names to lists of
+    ``{"id", "sha256"}`` string entries, ``export_sha256`` and optional ``format``, ``language`` and
+    ``version`` strings, an optional ``assignment`` object (nesting at most three deep). Its events are
+    checked one by one (no prefixes are built), so a deeply nested file is refused at its first
+    unexpected bracket, in constant memory.
+    """
+    events = ijson.basic_parse(stream)
+
+    def expect(wanted: str, where: str) -> Any:
+        event, value = next(events, ("end of file", None))
+        if event != wanted:
+            raise ValueError(
+                f"{where}: {_EVENTS.get(wanted, wanted)} expected, found {_EVENTS.get(event, event)}"
+            )
+        return value
+
+    expect("start_map", "the file")
+    keys = set()
+    for event, key in events:
+        if event == "end_map":
+            break
+        if key not in _MANIFEST_KEYS:
+            raise ValueError(f"unexpected key {key!r}; a manifest holds {', '.join(sorted(_MANIFEST_KEYS))}")
+        keys.add(key)
+        if key == "assignment":
+            expect("start_map", key)
+            _skip_object(events, key)
+            continue
+        if key != "splits":
+            expect("string", key)
+            continue
+        expect("start_map", "splits")
+        for event, split in events:
+            if event == "end_map":
+                break
+            if split not in SPLITS:
+                raise ValueError(f"unknown split {split!r}; splits are {', '.join(SPLITS)}")
+            expect("start_array", f"splits.{split}")
+            for event, _ in events:
+                if event == "end_array":
+                    break
+                if event != "start_map":
+                    raise ValueError(
+                        f"splits.{split}: an entry must be an object, found {_EVENTS.get(event, event)}"
+                    )
+                entry = {}
+                for event, name in events:
+                    if event == "end_map":
+                        break
+                    if name not in _ENTRY_KEYS:
+                        raise ValueError(f"splits.{split}: unexpected entry key {name!r}")
+                    entry[name] = expect("string", f"splits.{split}: entry {name!r}")
+                if "id" not in entry:
+                    raise ValueError(f"splits.{split}: an entry without id")
+                yield entry["id"], split
+    missing = {"export_sha256", "splits"} - keys
+    if missing:
+        raise ValueError(f"no {' nor '.join(sorted(missing))}")
+    if next(events, None) is not None:
+        raise ValueError("text after the manifest")
+
+
+def _skip_object(events: Iterator[tuple[str, Any]], where: str) -> None:
+    """Consume the rest of an object whose ``start_map`` was read; :class:`ValueError` if too deep."""
+    depth = 1
+    for event, _ in events:
+        depth += event in ("start_map", "start_array")
+        depth -= event in ("end_map", "end_array")
+        if depth > _ASSIGNMENT_DEPTH:
+            raise ValueError(f"{where}: nested deeper than a build writes it")
+        if not depth:
+            return
+    raise ValueError(f"{where}: the file ends inside it")
+
+
+_EVENTS = {
+    "start_map": "an object",
+    "start_array": "a list",
+    "string": "a string",
+    "number": "a number",
+    "integer": "a number",
+    "double": "a number",
+    "boolean": "a boolean",
+    "null": "null",
+    "end_map": "the end of an object",
+    "end_array": "the end of a list",
+}
 
 
 @contextmanager
@@ -126,17 +220,39 @@ def staged(out: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def remove_dead_staging(out: Path) -> None:
-    """Remove the staging folders beside ``out`` left by builds that were killed, restoring ``out`` first."""
-    if not out.parent.is_dir():
+def restore_interrupted(out: Path) -> None:
+    """Put back the previous build when a build was killed between the two renames of its swap."""
+    if out.exists() or out.is_symlink():
         return
-    for staging in out.parent.glob(f".{out.name}-staging-*"):
-        if staging.is_symlink() or not staging.is_dir() or _alive(staging / MARK):
-            continue
+    for staging in _dead_staging(out):
         old = staging / _OLD
-        if old.is_dir() and not out.exists() and not out.is_symlink():
-            old.rename(out)  # killed between the two renames of the swap: the previous build comes back
-        shutil.rmtree(staging, ignore_errors=True)
+        if old.is_dir() and not old.is_symlink() and not out.exists():
+            old.rename(out)
+
+
+def remove_dead_staging(out: Path, keep: Path | None = None) -> None:
+    """Remove the staging folders beside ``out`` of builds that were killed (all but ``keep``).
+
+    Only a folder whose mark is exactly what a build writes, naming a process that no longer runs.
+    """
+    for staging in _dead_staging(out):
+        if staging != keep:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _dead_staging(out: Path) -> list[Path]:
+    if not out.parent.is_dir():
+        return []
+    return [
+        staging
+        for staging in sorted(out.parent.glob(f".{out.name}-staging-*"))
+        if staging.is_dir() and not staging.is_symlink() and _dead(staging / MARK)
+    ]
+
+
+def mark_text(pid: int) -> str:
+    """What a build writes in its staging folder's mark."""
+    return f"{_MARK_HEADER}\npid {pid}\n"
 
 
 def _new_staging(out: Path) -> Path:
@@ -145,25 +261,28 @@ def _new_staging(out: Path) -> Path:
         with suppress(FileExistsError):
             staging.mkdir(mode=0o700)
             break
-    (staging / MARK).write_text(f"{os.getpid()}\n", encoding="utf-8")
+    (staging / MARK).write_text(mark_text(os.getpid()), encoding="utf-8")
     return staging
 
 
-def _alive(mark: Path) -> bool:
-    """Whether the build that wrote ``mark`` still runs; a folder without a mark is not ours: kept."""
-    try:
-        pid = int(mark.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return True
-    except (OSError, ValueError):
-        return False  # killed while writing its mark
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+def _dead(mark: Path) -> bool:
+    """Whether ``mark`` is exactly a build's mark and its process no longer runs; anything else is kept."""
+    if mark.is_symlink() or not mark.is_file():
         return False
-    except PermissionError:
+    try:
+        with mark.open("rb") as stream:
+            found = _MARK_TEXT.fullmatch(stream.read(200).decode("utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
+    if found is None:
+        return False
+    try:
+        os.kill(int(found.group(1)), 0)
+    except ProcessLookupError:
         return True
-    return True
+    except (OverflowError, OSError):
+        return False
+    return False
 
 
 def _extra_files(folder: Path) -> list[str]:

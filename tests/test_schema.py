@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from label_studio_sdk.label_interface import LabelInterface
 
@@ -72,3 +75,54 @@ def test_a_malformed_config_is_one_line_naming_the_file(tmp_path, config):
     with pytest.raises(SchemaError, match=r"config.xml: not a valid labeling config") as caught:
         load_schema(path)
     assert "\n" not in str(caught.value)
+
+
+def _config(labels: str = '<Label value="PER"/><Label value="TITLE"/>', relations: str = "") -> str:
+    return (
+        f'<View><Labels name="label" toName="text">{labels}</Labels>{relations}'
+        '<Text name="text" value="$text"/></View>'
+    )
+
+
+def test_a_relation_without_value_is_refused():
+    with pytest.raises(SchemaError, match=r"a <Relation> of <Relations> has no value attribute"):
+        parse_schema(_config(relations="<Relations><Relation/></Relations>"))
+
+
+@pytest.mark.parametrize(
+    ("label", "shown"), [('value=""', "an entity <Label> has an empty value"), ('value="O"', "'O'"),
+                         ('value="B-PER"', "'B-PER'"), ('value="I-X"', "'I-X'")]
+)  # fmt: skip
+def test_labels_that_make_the_iob_tags_ambiguous_are_refused(label, shown):
+    with pytest.raises(SchemaError, match=re.escape(shown)):
+        parse_schema(_config(f'<Label value="PER"/><Label {label}/>'))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({"HAS_TITLE": {"head": [{}], "tail": ["TITLE"]}}, "'head' must be a list of entity labels"),
+        ({"HAS_TITLE": {"head": [["PER"]], "tail": ["TITLE"]}}, "'head' must be a list of entity labels"),
+        ({"HAS_TITLE": {"head": "PER", "tail": ["TITLE"]}}, "'head' must be a list of entity labels"),
+        ({"HAS_TITLE": {"head": ["PER"], "tail": ["TITLE"], "same_type": "no"}}, "'same_type' must be true"),
+        ({"HAS_TITLE": {"head": ["PER"], "tail": ["TITLE"], "same_typ": True}}, "unknown key 'same_typ'"),
+        ({"HAS_TITLE": 5}, "must be an object with 'head' and 'tail'"),
+    ],
+)
+def test_a_malformed_relation_argument_file_is_refused_naming_file_and_key(tmp_path, arguments, problem):
+    config = tmp_path / "config.xml"
+    config.write_text(_config(relations='<Relations><Relation value="HAS_TITLE"/></Relations>'))
+    (tmp_path / "relation_arguments.json").write_text(json.dumps(arguments))
+    with pytest.raises(
+        SchemaError, match=r"relation_arguments.json: relation arguments of 'HAS_TITLE'"
+    ) as caught:
+        load_schema(config)
+    assert problem in str(caught.value)
+
+
+def test_a_relation_argument_path_that_is_a_folder_is_refused(tmp_path):
+    config = tmp_path / "config.xml"
+    config.write_text(_config())
+    (tmp_path / "relation_arguments.json").mkdir()
+    with pytest.raises(SchemaError, match=r"relation_arguments.json: cannot be read: Is a directory"):
+        load_schema(config)

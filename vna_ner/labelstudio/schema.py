@@ -89,7 +89,7 @@ def _relation_labels(config: str) -> tuple[str, ...]:
         if not isinstance(node, dict):
             return []
         found = [
-            relation["@value"]
+            _relation_value(relation)
             for block in as_list(node.get("Relations", []))
             if isinstance(block, dict)
             for relation in as_list(block.get("Relation", []))
@@ -97,6 +97,50 @@ def _relation_labels(config: str) -> tuple[str, ...]:
         return found + [label for key, child in node.items() if key != "Relations" for label in walk(child)]
 
     return tuple(dict.fromkeys(walk(LabelInterface.parse_config_to_json(config))))
+
+
+def _relation_value(relation: Any) -> str:
+    value = relation.get("@value") if isinstance(relation, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        raise SchemaError(
+            'a <Relation> of <Relations> has no value attribute (e.g. <Relation value="located_in"/>)'
+        )
+    return value
+
+
+def _check_entity_labels(labels: list[str]) -> None:
+    """Refuse labels that would make the IOB2 tags ambiguous: empty, ``O``, or starting ``B-``/``I-``."""
+    for label in labels:
+        if not label.strip():
+            raise SchemaError("an entity <Label> has an empty value")
+        if label == "O" or label.startswith(("B-", "I-")):
+            raise SchemaError(
+                f"entity label {label!r} would make the IOB2 tags ambiguous "
+                "(O is outside, B-/I- prefix a label)"
+            )
+
+
+def _argument_types(label: str, spec: Any) -> ArgumentTypes:
+    """One relation's argument types from its entry in the relation-argument file, checked."""
+    if not isinstance(spec, dict):
+        raise SchemaError(f"relation arguments of {label!r}: must be an object with 'head' and 'tail' lists")
+    unknown = sorted(set(spec) - {"head", "tail", "same_type"})
+    if unknown:
+        raise SchemaError(
+            f"relation arguments of {label!r}: unknown key {unknown[0]!r} (head, tail, same_type)"
+        )
+    for key in ("head", "tail"):
+        value = spec.get(key)
+        if not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+            raise SchemaError(
+                f"relation arguments of {label!r}: {key!r} must be a list of entity labels (strings)"
+            )
+    same_type = spec.get("same_type", False)
+    if not isinstance(same_type, bool):
+        raise SchemaError(
+            f"relation arguments of {label!r}: 'same_type' must be true or false, not {same_type!r}"
+        )
+    return ArgumentTypes(head=frozenset(spec["head"]), tail=frozenset(spec["tail"]), same_type=same_type)
 
 
 def parse_schema(config: str, arguments: dict[str, dict] | None = None) -> Schema:
@@ -120,18 +164,13 @@ def parse_schema(config: str, arguments: dict[str, dict] | None = None) -> Schem
         )
     control = span_controls[0]
     text_object = control.objects[0]
+    _check_entity_labels(control.labels)
     relation_labels = _relation_labels(config)
     argument_types = {}
     for label, spec in (arguments or {}).items():
         if label not in relation_labels:
             raise SchemaError(f"relation arguments name {label!r}, which the config does not have")
-        if not (isinstance(spec, dict) and all(isinstance(spec.get(k), list) for k in ("head", "tail"))):
-            raise SchemaError(f"relation arguments of {label!r} need 'head' and 'tail' lists of labels")
-        argument_types[label] = ArgumentTypes(
-            head=frozenset(spec["head"]),
-            tail=frozenset(spec["tail"]),
-            same_type=bool(spec.get("same_type", False)),
-        )
+        argument_types[label] = _argument_types(label, spec)
     return Schema(
         entity_labels=tuple(control.labels),
         relation_labels=relation_labels or (UNLABELLED,),
@@ -153,16 +192,21 @@ def load_schema(config_path: Path, arguments_path: Path | None = None) -> Schema
         arguments_path = config_path.parent / "relation_arguments.json"
     try:
         arguments = json.loads(Path(arguments_path).read_text("utf-8")) if arguments_path else None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise SchemaError(f"{arguments_path}: not valid JSON: {error}") from error
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as error:
+        raise SchemaError(f"{arguments_path}: not valid JSON: {' '.join(str(error).split())}") from None
+    except OSError as error:
+        raise SchemaError(f"{arguments_path}: cannot be read: {error.strerror or error}") from None
     if arguments is not None and not isinstance(arguments, dict):
         raise SchemaError(f"{arguments_path}: must be an object mapping relation labels to argument types")
     try:
-        return parse_schema(config_path.read_text("utf-8"), arguments)
+        config = config_path.read_text("utf-8")
     except UnicodeDecodeError:
         raise SchemaError(f"{config_path}: not UTF-8 text") from None
+    try:
+        return parse_schema(config, arguments)
     except SchemaError as error:
-        raise SchemaError(f"{config_path}: {error}") from None
+        where = config_path if "relation arguments" not in str(error) else arguments_path
+        raise SchemaError(f"{where}: {error}") from None
 
 
 def default_config() -> Path:

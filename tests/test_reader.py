@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -243,3 +244,12 @@ def test_control_names_of_another_config_are_said_once_with_the_fix(tmp_path):
         "(6 region(s) in 2 task(s))" in problem.message
         and "pass that config with --config" in problem.message
     )
+
+
+def test_an_export_given_through_a_pipe_is_refused_in_one_line(tmp_path):
+    fifo = tmp_path / "export.json"
+    os.mkfifo(fifo)
+    with pytest.raises(
+        InputError, match=r"export.json: not a regular file \(a pipe\?\); an export is read twice"
+    ):
+        read_documents(fifo, load_schema(CONFIG))

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -143,8 +145,11 @@ def lone_surrogate(value: Any) -> str | None:
 def iter_raw_items(path: Path) -> Iterator[tuple[Any, bool]]:
     """Each top-level item of an export file, with whether it may hold a lone surrogate.
 
-    A UTF-8 byte-order mark is skipped; UTF-16 and UTF-32 files are refused in one line.
+    A UTF-8 byte-order mark is skipped; UTF-16 and UTF-32 files are refused in one line, and so is
+    anything but a regular file (a pipe, a folder): an export is read more than once.
     """
+    if Path(path).exists() and not stat.S_ISREG(os.stat(path).st_mode):
+        raise _refuse(path, "not a regular file (a pipe?); an export is read twice: save it to a file first")
     with Path(path).open("rb") as stream:
         head = stream.read(4)
         if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) >= 2 and 0 in head[:2]):

@@ -214,6 +214,27 @@ def test_lines_that_are_not_json_objects_with_an_id_are_refused(tmp_path: Path) 
     assert 'predictions.jsonl:4 (document d2): "entities" must be a list' in found
 
 
+def test_a_number_too_long_for_python_is_a_problem_of_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "predictions.jsonl"
+    path.write_text('{"id": "d1", "entities": []}\n{"id": "d2", "n": ' + "9" * 5000 + "}\n", "utf-8")
+
+    assert "predictions.jsonl:2: not usable JSON: a number too long to read" in problems(
+        path, gold("d1", "d2")
+    )
+
+
+def test_arrow_rows_with_an_id_that_is_not_a_string_or_null_tags_are_problems_of_their_row() -> None:
+    ids = Dataset.from_dict({"id": [["d1"], None], "pred_tags": [["O"] * 8, ["O"] * 8]})
+    tags = Dataset.from_dict({"id": ["d1", "d2"], "pred_tags": [["O", None, *["O"] * 6], None]})
+
+    found = problems(ids, gold("d1", "d2"), allow_missing=True)
+    assert "row 0: 'id' must be a document id string, not ['d1']" in found
+    assert "row 1: 'id' must be a document id string, not None" in found
+    found = problems(tags, gold("d1", "d2"))
+    assert "row 0 (document d1): invalid tag None: IOB2 tags are strings, at token 1" in found
+    assert "row 1 (document d2): 'pred_tags' is null" in found
+
+
 def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "predictions.conll"
     path.write_bytes("# id = d1\nprésident\tO\n".encode("latin-1"))

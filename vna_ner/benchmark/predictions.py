@@ -233,7 +233,9 @@ class _Reading:
                 positions = [i for i, t in enumerate(tags) if t == tag]
                 self.problem(where, f"{self._why_invalid(tag)}, at token {_listed(positions)}")
 
-    def _why_invalid(self, tag: str) -> str:
+    def _why_invalid(self, tag: Any) -> str:
+        if not isinstance(tag, str):
+            return f"invalid tag {tag!r}: IOB2 tags are strings"
         prefix, dash, label = tag.partition("-")
         if prefix in ("B", "I") and dash and label:
             return (
@@ -325,6 +327,9 @@ def _read_jsonl(path: Path, reading: _Reading) -> None:
                 continue
             except RecursionError:
                 reading.problem(where, "not usable JSON: nested too deeply")
+                continue
+            except ValueError:  # an integer of more digits than Python converts
+                reading.problem(where, "not usable JSON: a number too long to read")
                 continue
             if not isinstance(record, dict) or not isinstance(record.get("id"), str):
                 reading.problem(where, 'expected a JSON object with a string "id"')
@@ -516,8 +521,13 @@ def _read_dataset(dataset: Dataset, reading: _Reading) -> None:
         zip(table.column("id").to_pylist(), table.column("pred_tags").to_pylist(), strict=True)
     ):
         where = f"{reading.source}, row {row}"
+        if not isinstance(doc_id, str):
+            reading.problem(where, f"'id' must be a document id string, not {doc_id!r}")
+            continue
         document = reading.document(doc_id, where)
-        if document is not None:
+        if document is not None and tags is None:
+            reading.problem(f"{where} (document {doc_id})", "'pred_tags' is null")
+        elif document is not None:
             reading.set_tags(document, tags, f"{where} (document {doc_id})")
 
 

@@ -5,6 +5,7 @@ Label Studio task writer works both ways."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -256,3 +257,23 @@ def test_check_finds_the_exceptions_file_beside_any_export(tmp_path):
     accepted = len(json.loads((export.parent / "consistency_exceptions.json").read_text()))
     assert without.exit_code == 1 and f"{accepted} finding(s) reported, 0 accepted" in without.output
     assert beside.exit_code == 0 and f"0 finding(s) reported, {accepted} accepted" in beside.output
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    read, write = os.pipe()
+    os.close(read)  # like `vna-ner validate | head` once head has its lines
+    with os.fdopen(write, "wb") as closed:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from vna_ner.cli import main; main()",
+                "validate",
+                str(REPO / "annotations" / "gold.json"),
+            ],
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=closed,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert (done.returncode, done.stderr) == (1, "")

@@ -179,7 +179,7 @@ def validate(export: str, config: str | None, offsets: str, unannotated: str) ->
     It reads and checks exactly as `build` does, and ends with the account of what a build would convert.
     EXPORT defaults to annotations/gold.json of a vna-ner checkout (refused outside one).
     """
-    from vna_ner.labelstudio.account import Account
+    from vna_ner.labelstudio.account import Account, NothingToBuild
     from vna_ner.labelstudio.export import iter_documents
 
     account = Account()
@@ -187,6 +187,11 @@ def validate(export: str, config: str | None, offsets: str, unannotated: str) ->
         Path(export), _schema(config), offsets=offsets, unannotated=unannotated, account=account
     ):
         pass
+    try:
+        account.check_documents(export)
+    except NothingToBuild:
+        click.echo(str(account))
+        raise
     click.echo(f"{export}: {account.tasks} tasks, no problem found")
     click.echo(str(account))
 
@@ -267,7 +272,7 @@ def build(
     from vna_ner.dataset.build import previous_splits, read_assignment
     from vna_ner.dataset.build_folder import check_out
     from vna_ner.dataset.stats import format_statistics
-    from vna_ner.labelstudio.account import Account
+    from vna_ner.labelstudio.account import Account, NothingToBuild
 
     try:
         pipeline(language)
@@ -300,6 +305,9 @@ def build(
             language=language,
             fmt=fmt,
         )
+    except NothingToBuild:
+        click.echo(str(account))
+        raise
     finally:
         pa.set_memory_pool(pool)
     if keep:

@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from vna_ner.errors import InputError, Problem
+
 SHOWN_TASKS = 10  # tasks named per reason they were left out
+
+
+class NothingToBuild(InputError):
+    """Every task of an export was left out: ``validate`` and ``build`` refuse it alike, account printed."""
 
 
 @dataclass
@@ -39,6 +45,13 @@ class Account:
         tasks = self.documents + sum(self.left_out.values()) == self.tasks
         results = self.regions + self.relations + sum(self.ignored.values()) == self.results
         return tasks and results
+
+    def check_documents(self, source: str) -> None:
+        """Raise :class:`NothingToBuild` if tasks were read but none gave a document."""
+        if self.tasks and not self.documents:
+            reasons = "; ".join(f"{reason}: {count}" for reason, count in sorted(self.left_out.items()))
+            problem = f"no task gives a document ({self.tasks} left out, {reasons}); nothing to build"
+            raise NothingToBuild([Problem(source, problem)])
 
     def lines(self) -> list[str]:
         """The account as lines a user reads at the end of ``validate`` or ``build``."""

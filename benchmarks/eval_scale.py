@@ -80,6 +80,7 @@ def synthetic_document(rng: random.Random, doc_id: str, labels: tuple[str, ...])
     ]
     row = {
         "id": doc_id,
+        "fold": 0,
         "text": " ".join(words),
         "tokens": words,
         "token_offsets": [{"start": s, "end": e} for s, e in zip(starts, ends, strict=True)],

@@ -33,9 +33,15 @@ Entity = tuple[str, int, int, str]
 
 
 def document(
-    doc_id: str, sentences: list[list[str]], entities: tuple[Entity, ...] = (), relations: tuple = ()
+    doc_id: str,
+    sentences: list[list[str]],
+    entities: tuple[Entity, ...] = (),
+    relations: tuple = (),
+    fold: int = 0,
 ) -> dict[str, Any]:
-    """A gold row with tags ``sentences`` over words ``w0 w1 …``; entities ``(id, first, end, label)``."""
+    """A gold row with tags ``sentences`` over words ``w0 w1 …``; entities ``(id, first, end, label)``;
+    in cross-validation fold ``fold``.
+    """
     tags = [tag for sentence in sentences for tag in sentence]
     words = [f"w{i}" for i in range(len(tags))]
     starts = [sum(len(w) + 1 for w in words[:i]) for i in range(len(words))]
@@ -43,6 +49,7 @@ def document(
     lengths = [len(sentence) for sentence in sentences]
     return {
         "id": doc_id,
+        "fold": fold,
         "text": " ".join(words),
         "tokens": words,
         "token_offsets": offsets,

@@ -42,6 +42,7 @@ def tagged_document(doc_id: str, sentences: list[list[str]]) -> dict[str, Any]:
     starts = [sum(len(w) + 1 for w in words[:i]) for i in range(len(words))]
     return {
         "id": doc_id,
+        "fold": 0,
         "text": " ".join(words),
         "tokens": words,
         "token_offsets": [{"start": s, "end": s + len(w)} for s, w in zip(starts, words, strict=True)],

@@ -75,7 +75,7 @@ def test_loading_writes_nothing_beside_the_splits_even_when_mapped(tmp_path):
 
 def test_load_one_split_of_the_sentence_view():
     sentences = load("sentences", split="test")
-    assert sentences.column_names == ["id", "document_id", "tokens", "ner_tags"]
+    assert sentences.column_names == ["id", "document_id", "fold", "tokens", "ner_tags"]
     assert all(len(t) == len(n) for t, n in zip(sentences["tokens"], sentences["ner_tags"], strict=True))
 
 

@@ -32,6 +32,7 @@ def document(doc_id: str) -> dict:
     starts = [sum(len(w) + 1 for w in WORDS[:i]) for i in range(len(WORDS))]
     return {
         "id": doc_id,
+        "fold": 0,
         "text": " ".join(WORDS),
         "tokens": WORDS,
         "token_offsets": [{"start": s, "end": s + len(w)} for s, w in zip(starts, WORDS, strict=True)],

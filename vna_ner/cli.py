@@ -224,6 +224,14 @@ def validate(export: str, config: str | None, offsets: str, unannotated: str) ->
 )
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the tries.")
 @click.option(
+    "--folds",
+    default=5,
+    show_default=True,
+    type=click.IntRange(2, 255),
+    help="Cross-validation folds over all documents (the `fold` column); with fewer duplicate groups "
+    "than folds, some folds stay empty.",
+)
+@click.option(
     "--split-field",
     metavar="FIELD",
     help="Take each task's split from its data.FIELD (train, validation or test) instead of assigning it.",
@@ -252,6 +260,7 @@ def build(
     reassign: bool,
     ratios: tuple[float, ...],
     seed: int,
+    folds: int,
     split_field: str | None,
     language: str,
     fmt: str,
@@ -263,14 +272,19 @@ def build(
     every label in every split, then the ratios, then a document in every split; what gave way and
     which labels a split lacks are printed and recorded in manifest.json.
 
+    Every document is also put in one of --folds cross-validation folds, built the same way (duplicates
+    together, entities balanced, every label in every fold where possible) and kept by rebuilds like the
+    splits (unless --reassign, or --folds changed). With fewer duplicate groups than folds, some folds
+    stay empty (said, and recorded as relaxed).
+
     EXPORT defaults to annotations/gold.json of a vna-ner checkout (refused outside one).
     """
     import pyarrow as pa
 
     from vna_ner.dataset.align import LanguageError, pipeline
     from vna_ner.dataset.build import build as build_splits
-    from vna_ner.dataset.build import previous_splits, read_assignment
-    from vna_ner.dataset.build_folder import check_out
+    from vna_ner.dataset.build import previous_folds, previous_splits, read_assignment, read_folds
+    from vna_ner.dataset.build_folder import check_out, is_build
     from vna_ner.dataset.stats import format_statistics
     from vna_ner.labelstudio.account import Account, NothingToBuild
 
@@ -290,6 +304,8 @@ def build(
         pa.set_memory_pool(pa.system_memory_pool())
     try:
         keep = None if reassign or split_field else previous_splits(Path(out))
+        earlier = read_folds(Path(out)) if is_build(Path(out)) else None
+        keep_folds = None if reassign else previous_folds(Path(out), folds)
         statistics = build_splits(
             Path(export),
             _schema(config),
@@ -304,6 +320,8 @@ def build(
             split_field=split_field,
             language=language,
             fmt=fmt,
+            folds=folds,
+            keep_folds=keep_folds,
         )
     except NothingToBuild:
         click.echo(str(account))
@@ -312,12 +330,18 @@ def build(
         pa.set_memory_pool(pool)
     if keep:
         click.echo(f"kept the split of the {len(keep)} documents of the previous build (--reassign to redo)")
+    if keep_folds:
+        click.echo(f"kept the fold of the {len(keep_folds)} documents of the previous build")
+    elif earlier and earlier["count"] != folds and not reassign:
+        click.echo(f"the previous build had {earlier['count']} folds: every document's fold assigned afresh")
     click.echo(str(account))
-    how = read_assignment(target)
-    for constraint in how.get("relaxed", []):
+    how, folds_how = read_assignment(target), read_folds(target)
+    for constraint in [*how.get("relaxed", []), *folds_how["relaxed"]]:
         click.echo(f"relaxed, as no assignment could meet it: {constraint}")
     for split in (split for split in SPLITS if split in how["missing"]):
         click.echo(f"{split} has no entity labelled {', '.join(how['missing'][split])}")
+    for fold, labels in folds_how["missing"].items():
+        click.echo(f"fold {fold} has no entity labelled {', '.join(labels)}")
     click.echo(format_statistics(statistics))
 
 

@@ -53,6 +53,7 @@ from vna_ner.dataset.build_folder import (
 )
 from vna_ner.dataset.card import generic_card
 from vna_ner.dataset.features import CONFIGS, FORMATS, SPLITS, features_for
+from vna_ner.dataset.folds import FOLDS, FoldAssignment, KeptFolds, assign_folds
 from vna_ner.dataset.split import RATIOS, Assignment, CorpusSummary, KeptSplits, assign_splits, missing_labels
 from vna_ner.dataset.stats import Tally
 from vna_ner.documents import Document
@@ -71,7 +72,31 @@ def previous_splits(out: Path) -> KeptSplits:
         return KeptSplits.of([])
     try:
         with manifest.open("rb") as stream:
-            return KeptSplits.of(manifest_entries(stream))
+            return KeptSplits.of((document, split) for document, split, _ in manifest_entries(stream))
+    except (OSError, ValueError, ijson.JSONError) as error:
+        reason = " ".join(str(error).split())
+        raise InputError([Problem(str(manifest), f"not a vna-ner manifest: {reason}")]) from None
+
+
+def previous_folds(out: Path, count: int = FOLDS) -> KeptFolds:
+    """The fold of each document of the build in ``out``, streamed from its manifest; empty if there is
+    none, if it has no folds (a build older than folds) or if it has another number of folds than ``count``.
+    """
+    manifest = Path(out) / MANIFEST
+    if not manifest.exists():
+        return KeptFolds.of([], count)
+    try:
+        with manifest.open("rb") as stream:  # checked first: the header is then read as a build wrote it
+            for _ in manifest_entries(stream):
+                pass
+        folds = read_folds(out)
+        if folds is None or folds.get("count") != count:
+            return KeptFolds.of([], count)
+        with manifest.open("rb") as stream:
+            entries = manifest_entries(stream)
+            return KeptFolds.of(
+                ((document, fold) for document, _, fold in entries if fold is not None), count
+            )
     except (OSError, ValueError, ijson.JSONError) as error:
         reason = " ".join(str(error).split())
         raise InputError([Problem(str(manifest), f"not a vna-ner manifest: {reason}")]) from None
@@ -83,6 +108,14 @@ def read_assignment(out: Path) -> dict[str, Any]:
     """
     with (Path(out) / MANIFEST).open("rb") as stream:
         return next(ijson.items(stream, "assignment", use_float=True))
+
+
+def read_folds(out: Path) -> dict[str, Any] | None:
+    """How the build in ``out`` assigned its documents to folds (the manifest's ``folds``), or None for a
+    build without folds; the document list is not read.
+    """
+    with (Path(out) / MANIFEST).open("rb") as stream:
+        return next(ijson.items(stream, "folds", use_float=True), None)
 
 
 def content_hash(document: Document) -> str:
@@ -97,9 +130,10 @@ def content_hash(document: Document) -> str:
 
 
 def document_rows(
-    document: Document, language: str = LANGUAGE
+    document: Document, language: str = LANGUAGE, fold: int = 0
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The ``documents`` row and the ``sentences`` rows of one document, tokenized for ``language``.
+    """The ``documents`` row and the ``sentences`` rows of one document, tokenized for ``language``,
+    both carrying the document's cross-validation ``fold``.
 
     Raises :class:`InputError` if the tags do not give back exactly the gold entities.
     """
@@ -126,6 +160,7 @@ def document_rows(
     tokens = [document.text[start:end] for start, end in offsets]
     row = {
         "id": document.id,
+        "fold": fold,
         "text": document.text,
         "tokens": tokens,
         "token_offsets": [{"start": start, "end": end} for start, end in offsets],
@@ -143,6 +178,7 @@ def document_rows(
         {
             "id": f"{document.id}:s{number:03d}",
             "document_id": document.id,
+            "fold": fold,
             "tokens": tokens[first:last],
             "ner_tags": tags[first:last],
         }
@@ -192,6 +228,8 @@ def build(
     split_field: str | None = None,
     language: str = LANGUAGE,
     fmt: str = "arrow",
+    folds: int = FOLDS,
+    keep_folds: KeptFolds | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Build ``out/<config>/<split>.<fmt>``, ``out/manifest.json`` and the card from ``export``; return
     the statistics (those of :func:`~vna_ner.dataset.stats.split_statistics`, counted while writing).
@@ -199,6 +237,8 @@ def build(
     Documents in ``keep`` (e.g. :func:`previous_splits` of the last build) stay in their split; the
     others are assigned by :func:`~vna_ner.dataset.split.assign_splits` with ``ratios`` and ``seed``.
     With ``split_field``, every document goes where its task's ``data[split_field]`` says instead.
+    Every document also gets one of ``folds`` cross-validation folds, whatever its split
+    (:func:`~vna_ner.dataset.folds.assign_folds` with ``seed``); those in ``keep_folds`` keep theirs.
     The manifest records how documents were assigned, what gave way and which labels each split lacks.
     Scratch files (sentence digests, manifest entries) live in the staging folder next to ``out``, not
     in the system's temporary folder.
@@ -230,13 +270,24 @@ def build(
                     assignment = chosen.assignment(corpus)
                 else:
                     assignment = assign_splits(corpus, ratios, fixed=keep, seed=seed)
+                fold_assignment = assign_folds(corpus, folds, fixed=keep_folds, seed=seed)
                 ids = corpus.ids
             how = _assignment_record(assignment, split_field, ratios, seed)
-            written = _Written(how, language, fmt)
+            folds_how = _folds_record(fold_assignment, seed)
+            written = _Written(how, folds_how, language, fmt)
             statistics, sizes = _write(
-                export, schema, reading, progress, ids, assignment.splits, folder, written
+                export,
+                schema,
+                reading,
+                progress,
+                ids,
+                (assignment.splits, fold_assignment.folds),
+                folder,
+                written,
             )
-            card = generic_card(schema, sizes, statistics, language=language, fmt=fmt, assignment=how)
+            card = generic_card(
+                schema, sizes, statistics, language=language, fmt=fmt, assignment=how, folds=folds_how
+            )
             (folder / CARD).write_text(card, encoding="utf-8")
         built = True
     finally:
@@ -302,11 +353,24 @@ def _assignment_record(
     }
 
 
+def _folds_record(assignment: FoldAssignment, seed: int) -> dict[str, Any]:
+    """How the documents were assigned to folds, for the manifest and the card."""
+    return {
+        "count": assignment.count,
+        "missing": {fold: list(labels) for fold, labels in assignment.missing.items()},
+        "relaxed": list(assignment.relaxed),
+        "seed": seed,
+    }
+
+
 @dataclass(frozen=True)
 class _Written:
-    """What the second pass writes besides the documents: how they were split, their language, the format."""
+    """What the second pass writes besides the documents: how they were split and put in folds, their
+    language, the format.
+    """
 
     assignment: dict[str, Any]
+    folds: dict[str, Any]
     language: str
     fmt: str
 
@@ -317,11 +381,12 @@ def _write(
     reading: dict[str, Any],
     progress: bool,
     ids: pa.ChunkedArray,
-    assignment: np.ndarray,
+    codes: tuple[np.ndarray, np.ndarray],
     folder: Path,
     written_as: _Written,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, tuple[int, int]]]]:
-    """Pass 2: tokenize each document into its split's files; list it in the manifest; count it.
+    """Pass 2: tokenize each document into its split's files with its fold (``codes``: split and fold of
+    each document); list it in the manifest; count it.
 
     Returns the statistics and, per configuration and split, the rows and bytes written.
     """
@@ -333,7 +398,8 @@ def _write(
             split: stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", dir=folder))
             for split in SPLITS
         }
-        documents = _documents(export, schema, reading, progress, "building", len(assignment))
+        splits, folds = codes
+        documents = _documents(export, schema, reading, progress, "building", len(splits))
         first_read = (doc_id for chunk in ids.iterchunks() for doc_id in chunk.to_pylist())
         written = 0
         for document in documents:
@@ -342,12 +408,13 @@ def _write(
                 raise _changed(export, f"more than the {len(ids)} documents there were")
             if document.id != first:
                 raise _changed(export, f"document #{written + 1} is {document.id!r}, it was {first!r}")
-            split = SPLITS[assignment[written]]
-            row, sentences = document_rows(document, written_as.language)
+            split, fold = SPLITS[splits[written]], int(folds[written])
+            row, sentences = document_rows(document, written_as.language, fold)
             writers.write("documents", split, row)
             for sentence in sentences:
                 writers.write("sentences", split, sentence)
-            listed[split].write(json.dumps({"id": document.id, "sha256": content_hash(document)}) + "\n")
+            entry = {"fold": fold, "id": document.id, "sha256": content_hash(document)}
+            listed[split].write(json.dumps(entry) + "\n")
             tally.add(
                 split,
                 documents=1,
@@ -364,6 +431,7 @@ def _write(
         header = {
             "assignment": written_as.assignment,
             "export_sha256": export_digest,
+            "folds": written_as.folds,
             "format": written_as.fmt,
             "language": written_as.language,
         }

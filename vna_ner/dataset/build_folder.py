@@ -40,9 +40,12 @@ BUILD_FILES = frozenset(
 MARK = "vna-ner-staging"  # written first in every staging folder: a header and the process id of the build
 _MARK_HEADER = "vna-ner build staging folder"
 _MARK_TEXT = re.compile(rf"{_MARK_HEADER}\npid ([1-9][0-9]{{0,9}})\n")
-_MANIFEST_KEYS = frozenset({"assignment", "export_sha256", "format", "language", "splits", "version"})
-_ASSIGNMENT_DEPTH = 3  # the manifest's ``assignment`` nests no deeper (``missing``: split -> labels)
-_ENTRY_KEYS = frozenset({"id", "sha256"})
+_MANIFEST_KEYS = frozenset(
+    {"assignment", "export_sha256", "folds", "format", "language", "splits", "version"}
+)
+_OBJECT_KEYS = frozenset({"assignment", "folds"})  # objects of how documents were assigned
+_ASSIGNMENT_DEPTH = 3  # ``assignment`` and ``folds`` nest no deeper (``missing``: split or fold -> labels)
+_ENTRY_KEYS = frozenset({"fold", "id", "sha256"})
 _NEW, _OLD = "new", "old"  # inside a staging folder: the build being made, the build it replaces
 _SHOWN = 5  # files named in a refusal
 
@@ -106,12 +109,14 @@ def is_build(folder: Path) -> bool:
     return True
 
 
-def manifest_entries(stream: BinaryIO) -> Iterator[tuple[str, str]]:
-    """(document id, split) pairs of a manifest, as they come; :class:`ValueError` if it is not one.
+def manifest_entries(stream: BinaryIO) -> Iterator[tuple[str, str, int | None]]:
+    """(document id, split, fold or None) of each entry of a manifest, as they come; :class:`ValueError`
+    if it is not one.
 
     The manifest must have the shape a build writes: ``splits`` mapping known split names to lists of
-    ``{"id", "sha256"}`` string entries, ``export_sha256`` and optional ``format``, ``language`` and
-    ``version`` strings, an optional ``assignment`` object (nesting at most three deep). Its events are
+    ``{"id", "sha256"}`` string entries (with a ``fold`` number since builds have folds),
+    ``export_sha256`` and optional ``format``, ``language`` and ``version`` strings, optional
+    ``assignment`` and ``folds`` objects (nesting at most three deep). Its events are
     checked one by one (no prefixes are built), so a deeply nested file is refused at its first
     unexpected bracket, in constant memory.
     """
@@ -133,7 +138,7 @@ def manifest_entries(stream: BinaryIO) -> Iterator[tuple[str, str]]:
         if key not in _MANIFEST_KEYS:
             raise ValueError(f"unexpected key {key!r}; a manifest holds {', '.join(sorted(_MANIFEST_KEYS))}")
         keys.add(key)
-        if key == "assignment":
+        if key in _OBJECT_KEYS:
             expect("start_map", key)
             _skip_object(events, key)
             continue
@@ -160,10 +165,13 @@ def manifest_entries(stream: BinaryIO) -> Iterator[tuple[str, str]]:
                         break
                     if name not in _ENTRY_KEYS:
                         raise ValueError(f"splits.{split}: unexpected entry key {name!r}")
-                    entry[name] = expect("string", f"splits.{split}: entry {name!r}")
+                    if name == "fold":
+                        entry[name] = expect("number", f"splits.{split}: entry {name!r}")
+                    else:
+                        entry[name] = expect("string", f"splits.{split}: entry {name!r}")
                 if "id" not in entry:
                     raise ValueError(f"splits.{split}: an entry without id")
-                yield entry["id"], split
+                yield entry["id"], split, entry.get("fold")
     missing = {"export_sha256", "splits"} - keys
     if missing:
         raise ValueError(f"no {' nor '.join(sorted(missing))}")

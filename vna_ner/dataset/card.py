@@ -142,6 +142,7 @@ def generic_card(
     language: str,
     fmt: str,
     assignment: Mapping[str, Any],
+    folds: Mapping[str, Any],
 ) -> str:
     """The card a build writes for any project: YAML from the features, how it was split, statistics."""
     static = {
@@ -152,7 +153,9 @@ def generic_card(
     }
     metadata = dataset_metadata(static, {c: features_for(c, schema) for c in CONFIGS}, sizes, fmt)
     body = _GENERIC_CARD.format(
-        mark=GENERATED_MARK, language=language, assignment=_splits_sentence(assignment)
+        mark=GENERATED_MARK,
+        language=language,
+        assignment=f"{_splits_sentence(assignment)} {_folds_sentence(folds)}",
     )
     return render_card(body, {"statistics": lambda: format_statistics(statistics, "github")}, metadata)
 
@@ -168,6 +171,19 @@ def _splits_sentence(assignment: Mapping[str, Any]) -> str:
         said = f"Each document is in the split its task's `{assignment['by']}` names"
     lacking = "; ".join(f"{split}: {', '.join(labels)}" for split, labels in assignment["missing"].items())
     return said + (f". Labels missing from a split: {lacking}." if lacking else ".")
+
+
+def _folds_sentence(folds: Mapping[str, Any]) -> str:
+    """How documents were put in cross-validation folds (the ``fold`` column), and what gave way."""
+    said = (
+        f"Every document, whatever its split, is also in one of {folds['count']} cross-validation folds "
+        f"(the `fold` column, 0 to {folds['count'] - 1}; by entity balance, duplicates together, seed "
+        f"{folds['seed']})"
+    )
+    if folds["relaxed"]:
+        said += f"; relaxed: {', '.join(folds['relaxed'])}"
+    lacking = "; ".join(f"fold {fold}: {', '.join(labels)}" for fold, labels in folds["missing"].items())
+    return said + (f". Labels missing from a fold: {lacking}." if lacking else ".")
 
 
 def statistics_block(splits: dict[str, DatasetDict]) -> str:

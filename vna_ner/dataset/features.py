@@ -16,16 +16,20 @@ if TYPE_CHECKING:
 
 CONFIGS = ("documents", "sentences")
 SPLITS = ("train", "validation", "test")
+ALL = "all"  # every document of every split, in split order: what cross-validation scores
 FORMATS = ("arrow", "parquet")  # file formats of a built folder: <config>/<split>.<format>
 
 
 def document_features(schema: Schema) -> Features:
-    """One row per document: text, tokens with offsets, IOB2 tags, entities, relations, provenance."""
+    """One row per document: its cross-validation fold, text, tokens with offsets, IOB2 tags, entities,
+    relations, provenance.
+    """
     from datasets import ClassLabel, Features, List, Value
 
     return Features(
         {
             "id": Value("string"),
+            "fold": Value("int32"),
             "text": Value("string"),
             "tokens": List(Value("string")),
             "token_offsets": List({"start": Value("int32"), "end": Value("int32")}),
@@ -53,13 +57,14 @@ def document_features(schema: Schema) -> Features:
 
 
 def sentence_features(schema: Schema) -> Features:
-    """One row per sentence: the columns standard token-classification scripts expect."""
+    """One row per sentence: the columns standard token-classification scripts expect, and the fold."""
     from datasets import ClassLabel, Features, List, Value
 
     return Features(
         {
             "id": Value("string"),
             "document_id": Value("string"),
+            "fold": Value("int32"),
             "tokens": List(Value("string")),
             "ner_tags": List(ClassLabel(names=list(schema.iob_tags))),
         }

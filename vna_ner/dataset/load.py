@@ -13,9 +13,9 @@ import weakref
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from datasets import Dataset, DatasetDict, NamedSplit
+from datasets import Dataset, DatasetDict, NamedSplit, concatenate_datasets
 
-from vna_ner.dataset.features import CONFIGS, SPLITS
+from vna_ner.dataset.features import ALL, CONFIGS, SPLITS
 from vna_ner.documents import Document, Provenance, Relation, Span
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # the vna_ner package folder
@@ -37,14 +37,19 @@ def load(
 ) -> DatasetDict | Dataset:
     """The ``documents`` (default) or ``sentences`` configuration, as a DatasetDict or one split.
 
+    ``split="all"`` gives every document (or sentence) of the three splits in one dataset, train first:
+    with its ``fold`` column, what cross-validation trains on (``fold != k``) and predicts (``fold == k``).
+
     >>> load("sentences", split="test")  # doctest: +SKIP
-    Dataset({features: ['id', 'document_id', 'tokens', 'ner_tags'], ...})
+    Dataset({features: ['id', 'document_id', 'fold', 'tokens', 'ner_tags'], ...})
     """
     if config not in CONFIGS:
         raise ValueError(f"unknown configuration {config!r}; choose one of {', '.join(CONFIGS)}")
-    if split is not None and split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    if split is not None and split not in (*SPLITS, ALL):
+        raise ValueError(f"unknown split {split!r}; choose one of {', '.join((*SPLITS, ALL))}")
     folder = Path(data_dir) if data_dir is not None else splits_dir()
+    if split == ALL:
+        return concatenate_datasets([_read(folder / config / name) for name in SPLITS], split=NamedSplit(ALL))
     if split is not None:
         return _read(folder / config / split)
     return DatasetDict({name: _read(folder / config / name) for name in SPLITS})

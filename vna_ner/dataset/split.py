@@ -29,9 +29,10 @@ import shutil
 import tempfile
 import weakref
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -123,23 +124,36 @@ class KeptSplits:
     @classmethod
     def of(cls, pairs: Iterable[tuple[str, str]]) -> KeptSplits:
         """From ``(document id, split name)`` pairs, e.g. ``mapping.items()`` or a streamed manifest."""
-        ids, splits = PackedStrings(), array("B")
-        for document, split in pairs:
+
+        def code(document: str, split: str) -> int:
             if split not in SPLITS:
                 raise ValueError(
                     f"document {document}: unknown split {split!r}; splits are {', '.join(SPLITS)}"
                 )
-            ids.append(document)
-            splits.append(SPLITS.index(split))
-        kept = cls(ids.array(), np.frombuffer(splits, dtype=np.uint8))
-        if pc.count_distinct(kept.ids).as_py() != len(kept):
-            counts = pc.value_counts(kept.ids)
-            repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
-            raise ValueError(f"documents listed more than once: {', '.join(repeated.to_pylist()[:5])}")
-        return kept
+            return SPLITS.index(split)
+
+        return cls(*packed_codes(pairs, code))
 
     def __len__(self) -> int:
         return len(self.splits)
+
+
+def packed_codes(
+    pairs: Iterable[tuple[str, Any]], code: Callable[[str, Any], int]
+) -> tuple[pa.ChunkedArray, np.ndarray]:
+    """Document ids and one byte per document, ``code(id, value)``, from ``(id, value)`` pairs;
+    ValueError if an id is listed twice (or if ``code`` refuses a value).
+    """
+    ids, codes = PackedStrings(), array("B")
+    for document, value in pairs:
+        ids.append(document)
+        codes.append(code(document, value))
+    packed = ids.array()
+    if pc.count_distinct(packed).as_py() != len(packed):
+        counts = pc.value_counts(packed)
+        repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+        raise ValueError(f"documents listed more than once: {', '.join(repeated.to_pylist()[:5])}")
+    return packed, np.frombuffer(codes, dtype=np.uint8)
 
 
 class CorpusSummary:
@@ -329,7 +343,7 @@ def assign_splits(
         return Assignment(np.zeros(0, dtype=np.uint8))
     groups = duplicate_groups(corpus)
     count = int(groups.max()) + 1
-    group_weights, present = _label_facts(corpus, groups, count)
+    group_weights, present = label_facts(corpus, groups, count)
     sizes = np.bincount(groups, minlength=count)
     if not group_weights.any():
         group_weights = sizes.astype(np.int64)  # no entity at all: balance documents instead
@@ -337,7 +351,7 @@ def assign_splits(
     group_main = np.zeros(count, dtype=np.bool_)
     group_main[groups[corpus.main_articles]] = True
     total = int(group_weights.sum()) or 1
-    pinned = _pinned_splits(corpus, groups, count, fixed)
+    pinned = pinned_codes(corpus, groups, count, (fixed.ids, fixed.splits) if fixed else None)
     need_main = bool(group_main.any())
     held = pinned >= 0
     pinned_load = np.bincount(pinned[held], weights=group_weights[held], minlength=len(SPLITS)).tolist()
@@ -435,21 +449,27 @@ def _fill_empty_splits(
     return rest
 
 
-def missing_labels(corpus: CorpusSummary, by_document: np.ndarray) -> dict[str, tuple[str, ...]]:
-    """Per split, the labels of the corpus it has no entity of; splits that lack none are left out."""
+def missing_labels(
+    corpus: CorpusSummary, by_document: np.ndarray, names: Sequence[str] = SPLITS
+) -> dict[str, tuple[str, ...]]:
+    """Per split (or fold: ``names`` of the codes), the labels of the corpus it has no entity of; those
+    that lack none are left out.
+    """
     counts = corpus.label_counts
     in_corpus = counts.sum(axis=0) > 0
     missing = {}
-    for s, split in enumerate(SPLITS):
+    for s, name in enumerate(names):
         absent = in_corpus & (counts[by_document == s].sum(axis=0) == 0)
         if absent.any():
-            missing[split] = tuple(label for label, a in zip(corpus.labels, absent, strict=True) if a)
+            missing[name] = tuple(label for label, a in zip(corpus.labels, absent, strict=True) if a)
     return missing
 
 
-def _label_facts(corpus: CorpusSummary, groups: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+def label_facts(
+    corpus: CorpusSummary, groups: np.ndarray, count: int, parts: int = len(SPLITS)
+) -> tuple[np.ndarray, np.ndarray]:
     """Entities per group, and per group which of the required labels it has (the labels found in as
-    many groups as there are splits: only those can be in every split).
+    many groups as there are ``parts``, splits or folds: only those can be in every part).
     """
     weights = np.zeros(count, dtype=np.int64)
     present = np.zeros((count, len(corpus.labels)), dtype=np.bool_)
@@ -457,20 +477,28 @@ def _label_facts(corpus: CorpusSummary, groups: np.ndarray, count: int) -> tuple
         per_group = np.bincount(groups, weights=corpus.label_counts[:, column], minlength=count)
         weights += per_group.astype(np.int64)
         present[:, column] = per_group > 0
-    required = present.sum(axis=0) >= len(SPLITS)
+    required = present.sum(axis=0) >= parts
     return weights, present[:, required]
 
 
-def _pinned_splits(
-    corpus: CorpusSummary, groups: np.ndarray, count: int, fixed: KeptSplits | None
+def pinned_codes(
+    corpus: CorpusSummary,
+    groups: np.ndarray,
+    count: int,
+    fixed: tuple[pa.ChunkedArray, np.ndarray] | None,
+    names: Sequence[str] = SPLITS,
+    what: str = "splits",
 ) -> np.ndarray:
-    """The split index that ``fixed`` imposes on each duplicate group, or -1."""
+    """The code (a split or a fold, as ``what`` says, named by ``names``) that ``fixed`` (ids, codes)
+    imposes on each duplicate group, or -1; SplitError if members of one group are fixed to different codes.
+    """
     pinned = np.full(count, -1, dtype=np.int8)
-    if not fixed:
+    if not fixed or not len(fixed[1]):
         return pinned
-    found = pc.index_in(corpus.ids, value_set=fixed.ids).fill_null(-1).to_numpy()
+    fixed_ids, fixed_codes = fixed
+    found = pc.index_in(corpus.ids, value_set=fixed_ids).fill_null(-1).to_numpy()
     listed = np.flatnonzero(found >= 0)
-    codes, listed_groups = fixed.splits[found[listed]], groups[listed]
+    codes, listed_groups = fixed_codes[found[listed]], groups[listed]
     order = np.lexsort((codes, listed_groups))
     codes, listed_groups = codes[order], listed_groups[order]
     same_group = listed_groups[1:] == listed_groups[:-1]
@@ -480,6 +508,6 @@ def _pinned_splits(
         g = int(clashes.min())
         members = np.flatnonzero(groups == g)
         ids = sorted(corpus.ids.take(pa.array(members)).to_pylist())
-        splits = sorted({SPLITS[code] for code in codes[listed_groups == g].tolist()})
-        raise SplitError(f"documents {', '.join(ids)} share text but are fixed to different splits {splits}")
+        named = sorted({names[code] for code in codes[listed_groups == g].tolist()})
+        raise SplitError(f"documents {', '.join(ids)} share text but are fixed to different {what} {named}")
     return pinned

@@ -196,6 +196,27 @@ def validate(export: str, config: str | None, offsets: str, unannotated: str) ->
     click.echo(str(account))
 
 
+@main.command("config")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The labeling config to write (e.g. labeling_config.xml).",
+)
+def write_config(export: str, output: str) -> None:
+    """Write a Label Studio labeling config from what EXPORT uses: control names, text key, labels.
+
+    Labels are in the order first seen; <Relations> only if relations carry labels. The config is written
+    only if EXPORT validates against it, so `validate --config OUTPUT EXPORT` passes.
+    """
+    from vna_ner.labelstudio.export_config import config_of_export
+
+    check_output(Path(output))
+    write_text_atomically(Path(output), config_of_export(Path(export)))
+    click.echo(f"{output}: a labeling config for {export}")
+
+
 @main.command()
 @export_argument
 @config_option

@@ -36,7 +36,10 @@ from vna_ner.spans import offsets_problem, overlaps, shown
 
 OffsetPolicy = Literal["convert", "refuse", "assume-code-points", "assume-utf16"]
 Unannotated = Literal["leave-out", "error"]
-FIX_CONFIG = "if the export was made with another labeling config, pass that config with --config"
+FIX_CONFIG = (
+    "if the export was made with another labeling config, pass that config with --config "
+    "(`vna-ner config EXPORT --output labeling_config.xml` writes one from the labels the export uses)"
+)
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 

@@ -27,7 +27,7 @@ CHUNK = 1 << 16  # bytes decoded at a time; a larger item grows the buffer as ne
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_JSON_MIN_META = frozenset(
+JSON_MIN_META = frozenset(
     {"id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time", "agreement", "history"}
 )
 
@@ -202,7 +202,7 @@ def _described(item: Any, schema: Schema) -> str:
     return f"an object with {keys}, but no 'data' object (JSON) nor '{schema.text_key}' (JSON-MIN)"
 
 
-def _regions(value: Any) -> bool:
+def holds_regions(value: Any) -> bool:
     """Whether a JSON-MIN field holds span regions: a list of objects with start and end."""
     return (
         isinstance(value, list)
@@ -218,7 +218,7 @@ def _task_of_json_min(records: list[dict[str, Any]], schema: Schema) -> dict[str
     """
     first = records[0]
     controls = {key for record in records for key, value in record.items() if _is_control(key, value, schema)}
-    data = {key: value for key, value in first.items() if key not in _JSON_MIN_META and key not in controls}
+    data = {key: value for key, value in first.items() if key not in JSON_MIN_META and key not in controls}
     annotations = []
     for record in records:
         if record.get("annotation_id") is None and not controls & record.keys():
@@ -248,7 +248,7 @@ def _task_of_json_min(records: list[dict[str, Any]], schema: Schema) -> dict[str
 
 def _is_control(key: str, value: Any, schema: Schema) -> bool:
     return key == schema.from_name or (
-        key != schema.text_key and key not in _JSON_MIN_META and _regions(value)
+        key != schema.text_key and key not in JSON_MIN_META and holds_regions(value)
     )
 
 

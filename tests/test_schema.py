@@ -65,7 +65,14 @@ def test_relations_are_found_in_nested_views_and_several_blocks():
     config = """<View><View><Relations><Relation value="A_OF"/></Relations></View>
     <Relations><Relation value="B_OF"/><Relation value="C_OF"/></Relations>
     <Labels name="l" toName="t"><Label value="X"/></Labels><Text name="t" value="$text"/></View>"""
-    assert parse_schema(config).relation_labels == ("B_OF", "C_OF", "A_OF")
+    assert parse_schema(config).relation_labels == ("A_OF", "B_OF", "C_OF")  # in the order written
+
+
+def test_relation_labels_are_the_strings_written_even_when_they_look_like_numbers():
+    config = """<View><Labels name="l" toName="t"><Label value="0"/></Labels><Text name="t" value="$text"/>
+    <Relations><Relation value="0"/><Relation value="01"/><Relation value="true"/></Relations></View>"""
+    schema = parse_schema(config)
+    assert (schema.entity_labels, schema.relation_labels) == (("0",), ("0", "01", "true"))
 
 
 @pytest.mark.parametrize("config", ['<View><Labels name="x"', "hello", ""])

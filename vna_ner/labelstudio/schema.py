@@ -9,6 +9,7 @@ scoring need it, not the SDK).
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,35 +78,22 @@ class Schema:
 
 
 def _relation_labels(config: str) -> tuple[str, ...]:
-    """Relation labels of every ``<Relations>`` block, wherever it sits (the label interface skips them)."""
-    from label_studio_sdk.label_interface import LabelInterface
+    """Relation labels of every ``<Relations>`` block, wherever it sits (the label interface skips them).
 
-    def as_list(node: Any) -> list[Any]:
-        return node if isinstance(node, list) else [node]
-
-    def walk(node: Any) -> list[str]:
-        if isinstance(node, list):
-            return [label for child in node for label in walk(child)]
-        if not isinstance(node, dict):
-            return []
-        found = [
-            _relation_value(relation)
-            for block in as_list(node.get("Relations", []))
-            if isinstance(block, dict)
-            for relation in as_list(block.get("Relation", []))
-        ]
-        return found + [label for key, child in node.items() if key != "Relations" for label in walk(child)]
-
-    return tuple(dict.fromkeys(walk(LabelInterface.parse_config_to_json(config))))
-
-
-def _relation_value(relation: Any) -> str:
-    value = relation.get("@value") if isinstance(relation, dict) else None
-    if not isinstance(value, str) or not value.strip():
+    Read from the XML as written: the SDK's JSON form of a config turns a value like ``0`` or ``true``
+    into a number or a boolean.
+    """
+    root = ElementTree.fromstring(config)
+    values = [
+        relation.get("value", "")
+        for block in root.iter("Relations")
+        for relation in block.findall("Relation")
+    ]
+    if not all(value.strip() for value in values):
         raise SchemaError(
             'a <Relation> of <Relations> has no value attribute (e.g. <Relation value="located_in"/>)'
         )
-    return value
+    return tuple(dict.fromkeys(values))
 
 
 def _check_entity_labels(labels: list[str]) -> None:

@@ -22,7 +22,7 @@ from click.core import ParameterSource
 from vna_ner.dataset.features import SPLITS
 from vna_ner.errors import InputError, OutputError, missing_extra
 from vna_ner.files import check_output, write_text_atomically
-from vna_ner.labelstudio.schema import Schema, SchemaError, default_config, load_schema
+from vna_ner.labelstudio.schema import Schema, SchemaError, default_config, load_schema, parse_schema
 
 if TYPE_CHECKING:
     from vna_ner.documents import Document
@@ -212,9 +212,16 @@ def write_config(export: str, output: str) -> None:
     """
     from vna_ner.labelstudio.export_config import config_of_export
 
-    check_output(Path(output))
-    write_text_atomically(Path(output), config_of_export(Path(export)))
-    click.echo(f"{output}: a labeling config for {export}")
+    if check_output(Path(output)).exists() and os.path.samefile(output, export):
+        raise OutputError(f"cannot write {output}: it is the export EXPORT; choose another --output")
+    config = config_of_export(Path(export))
+    write_text_atomically(Path(output), config)
+    schema = parse_schema(config)
+    relations = ", ".join(schema.relation_labels) if schema.relations_labelled else "unlabelled"
+    click.echo(
+        f"{output}: {schema.span_control}, {len(schema.entity_labels)} label(s) "
+        f"({', '.join(schema.entity_labels)}); relations: {relations}"
+    )
 
 
 @main.command()

@@ -20,7 +20,7 @@ from typing import Any
 from vna_ner.errors import InputError, Problem
 from vna_ner.labelstudio.export import iter_tasks
 from vna_ner.labelstudio.formats import JSON_MIN_META, holds_regions, iter_raw_items, iter_raw_tasks
-from vna_ner.labelstudio.schema import Schema, parse_schema
+from vna_ner.labelstudio.schema import Schema, SchemaError, parse_schema
 
 
 @dataclass
@@ -142,6 +142,18 @@ def config_of_export(path: Path) -> str:
         relations_labelled=bool(used.relation_labels),
     )
     config = config_xml(schema)
-    for _ in iter_tasks(path, parse_schema(config)):
-        pass
+    try:
+        parsed = parse_schema(config)
+    except SchemaError as error:
+        raise InputError(
+            [Problem(str(path), f"its labels and names make no usable config: {error}")]
+        ) from None
+    try:
+        for _ in iter_tasks(path, parsed):
+            pass
+    except InputError as error:
+        why = (
+            "no config written: the export has problems that no labeling config fixes; fix them and run again"
+        )
+        raise InputError([Problem(str(path), why), *error.problems]) from None
     return config

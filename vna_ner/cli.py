@@ -205,10 +205,12 @@ def validate(export: str, config: str | None, offsets: str, unannotated: str) ->
     help="The labeling config to write (e.g. labeling_config.xml).",
 )
 def write_config(export: str, output: str) -> None:
-    """Write a Label Studio labeling config from what EXPORT uses: control names, text key, labels.
+    """Write the Label Studio labeling config EXPORT (JSON, JSON-MIN or JSONL) was made with, as far as it
+    shows: its span control's names, the text field its regions point into, every label it uses.
 
-    Labels are in the order first seen; <Relations> only if relations carry labels. The config is written
-    only if EXPORT validates against it, so `validate --config OUTPUT EXPORT` passes.
+    Labels are in the order first seen; <Relations> only if its relations carry labels. An export whose
+    regions come from several controls, or that has none, is refused. The config is written only if EXPORT
+    validates against it, so `validate`/`build --config OUTPUT EXPORT` accept it.
     """
     from vna_ner.labelstudio.export_config import config_of_export
 

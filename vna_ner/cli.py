@@ -208,7 +208,7 @@ def write_config(export: str, output: str) -> None:
     """Write the Label Studio labeling config EXPORT (JSON, JSON-MIN or JSONL) was made with, as far as it
     shows: its span control's names, the text field its regions point into, every label it uses.
 
-    Labels are in the order first seen; <Relations> only if its relations carry labels. An export whose
+    Labels are sorted; <Relations> only if its relations carry labels. An export whose
     regions come from several controls, or that has none, is refused. The config is written only if EXPORT
     validates against it, so `validate`/`build --config OUTPUT EXPORT` accept it.
     """

@@ -3,8 +3,9 @@
 For a team whose export vna-ner's default config does not describe (``vna-ner config EXPORT``). The export
 is read by :mod:`~vna_ner.labelstudio.formats` (JSON, JSON-MIN or JSONL), so an unreadable file is refused
 in the same line as by ``validate``. Names come from the span regions (``type`` ``labels``): their
-``from_name`` and ``to_name``, and the ``data`` key whose text their offsets fit; labels are listed in the
-order first seen; ``<Relations>`` is written only when relations carry labels. The export is then
+``from_name`` and ``to_name``, and the ``data`` key whose text their offsets fit; labels are sorted, so
+that the same labels give the same config (and tag ids) whatever the order of the tasks;
+``<Relations>`` is written only when relations carry labels. The export is then
 validated against the written config exactly as ``validate`` does, so a config is returned only if it
 describes the export.
 """
@@ -25,7 +26,7 @@ from vna_ner.labelstudio.schema import Schema, SchemaError, parse_schema
 
 @dataclass
 class _Used:
-    """What the tasks of an export use, in the order first seen (dicts keep insertion order)."""
+    """What the tasks of an export use; controls in the order first seen (dicts keep insertion order)."""
 
     controls: dict[tuple[str, str], None] = field(default_factory=dict)
     text_key: str | None = None
@@ -134,8 +135,8 @@ def config_of_export(path: Path) -> str:
         )
     ((from_name, to_name),) = used.controls
     schema = Schema(
-        entity_labels=tuple(used.entity_labels),
-        relation_labels=tuple(used.relation_labels),
+        entity_labels=tuple(sorted(used.entity_labels)),
+        relation_labels=tuple(sorted(used.relation_labels)),
         from_name=from_name,
         to_name=to_name,
         text_key=used.text_key or provisional.text_key,

@@ -150,6 +150,16 @@ def test_a_json_min_export_gets_the_config_of_its_fields(tmp_path):
             [
                 {
                     "id": 1,
+                    "data": {"text": "Ana."},
+                    "annotations": [{"result": [{**span("a", "Ana.", "Ana", "PER"), "from_name": None}]}],
+                }
+            ],
+            "no span region names its control (from_name and to_name)",
+        ),
+        (
+            [
+                {
+                    "id": 1,
                     "data": {"text": "Ana Ruiz, Sevilla.", "title": "Ana Ruiz, Sevilla."},
                     "annotations": [
                         {

@@ -45,7 +45,9 @@ class _Used:
         results = [r for record in records for r in record["result"] if isinstance(r, dict)]
         spans = [r for r in results if r.get("type") == "labels" and isinstance(r.get("value"), dict)]
         for region in spans:
-            self.controls.setdefault((str(region.get("from_name")), str(region.get("to_name"))))
+            names = (region.get("from_name"), region.get("to_name"))
+            if all(isinstance(name, str) and name for name in names):  # else validate says what is wrong
+                self.controls.setdefault(names)
             labels = region["value"].get("labels")
             for label in labels if isinstance(labels, list) else []:
                 if isinstance(label, str):
@@ -124,6 +126,8 @@ def config_of_export(path: Path) -> str:
         raise InputError(
             [Problem(str(path), "no labelled span region: there is no label to write a config of")]
         )
+    if not used.controls:
+        raise InputError([Problem(str(path), "no span region names its control (from_name and to_name)")])
     if len(used.controls) > 1:
         found = ", ".join(f"{source} -> {target}" for source, target in used.controls)
         raise InputError(

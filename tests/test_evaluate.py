@@ -1,10 +1,12 @@
 """Scoring: the harness gives exactly seqeval's numbers, hand-checked conlleval counts, coarse view,
-relations, bootstrap intervals, and the ``vna-ner eval`` command end to end."""
+relations, bootstrap intervals, and the ``vna-ner eval`` command end to end, on one split or on every
+document (``--split all``: the per-fold spread, out-of-fold declarations)."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 import random
 import warnings
 from collections.abc import Iterable
@@ -13,7 +15,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from datasets import Dataset
+from datasets import Dataset, NamedSplit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from seqeval.metrics import classification_report, f1_score
@@ -25,6 +27,7 @@ from vna_ner.benchmark.predictions import predicted_documents, read_predictions
 from vna_ner.cli import main
 from vna_ner.dataset.features import document_features
 from vna_ner.dataset.load import documents_of, load
+from vna_ner.errors import InputError
 from vna_ner.labelstudio.schema import load_schema
 
 REPO = Path(__file__).resolve().parent.parent
@@ -529,3 +532,156 @@ def test_the_pre_annotations_of_a_prediction_file_are_the_chunks_scored(path: Pa
         ]
         assert [(s.start, s.end, s.label) for s in document.entities] == scored
         assert len(scored) == report.counts["default"][number, :, 1].sum()
+
+
+# Every document at once: --split all
+
+# Three documents, folds 0, 0 and 1, one sentence each.
+FOLD_GOLD = {
+    "d1": (0, ["B-PER", "I-PER", "O", "B-LOC"]),
+    "d2": (0, ["B-ORG", "O"]),
+    "d3": (1, ["B-PER", "O", "B-LOC"]),
+}
+FOLD_PREDICTED = {
+    "d1": ["B-PER", "I-PER", "O", "O"],  # TP 1, FN 1
+    "d2": ["B-ORG", "O"],  # TP 1
+    "d3": ["B-LOC", "O", "O"],  # FP 1, FN 2
+}
+
+
+def all_split(gold: dict[str, tuple[int, list[str]]]) -> Dataset:
+    rows = [document(i, [tags], fold=fold) for i, (fold, tags) in gold.items()]
+    return Dataset.from_list(rows, features=FEATURES, split=NamedSplit("all"))
+
+
+def tagged(predicted: dict[str, list[str]], **columns: list) -> Dataset:
+    return Dataset.from_dict({"id": list(predicted), "pred_tags": list(predicted.values()), **columns})
+
+
+def test_the_per_fold_spread_is_each_folds_micro_f1_and_their_summary():
+    gold = all_split(FOLD_GOLD)
+    report = evaluate(gold, read_predictions(tagged(FOLD_PREDICTED), gold), bootstrap=0)
+    # Fold 0: TP 2, FP 0, FN 1: F1 = 4 / 5. Fold 1: TP 0, FP 1, FN 2: F1 = 0. All: TP 2, FP 1, FN 3: 4 / 8.
+    assert report.entities["strict"].micro.f1 == 0.5
+    assert report.entities["strict"].micro.f1 == f1_score(
+        [t for _, t in FOLD_GOLD.values()], list(FOLD_PREDICTED.values())
+    )
+    spread = report.to_dict()["folds"]
+    assert spread["documents"] == {"0": 2, "1": 1}
+    strict = spread["strict"]
+    assert strict["per_fold"] == {"0": 0.8, "1": 0.0}
+    assert (strict["min"], strict["max"], strict["mean"]) == (0.0, 0.8, 0.4)
+    assert strict["std"] == pytest.approx(math.sqrt((0.4**2 + 0.4**2) / 1))  # sample std, n - 1 = 1
+    printed = format_report(report)
+    assert "Per-fold micro F1 (each fold's documents; std: sample, n - 1)" in printed
+    assert "std                                0.5657" in printed
+    assert report.to_dict()["out_of_fold_declared"] == 0
+
+
+def test_a_single_split_has_no_fold_spread():
+    gold = Dataset.from_list([document("d1", [["B-PER"]])], features=FEATURES, split=NamedSplit("test"))
+    report = evaluate(gold, read_predictions(tagged({"d1": ["B-PER"]}), gold), bootstrap=0)
+    assert report.folds is None and report.to_dict()["folds"] is None
+    assert "Per-fold" not in format_report(report)
+
+
+def test_declared_folds_must_be_each_documents_own_fold(tmp_path: Path):
+    gold = all_split(FOLD_GOLD)
+    right = read_predictions(tagged(FOLD_PREDICTED, fold=[0, 0, 1]), gold)
+    assert right.folds_declared == 3
+    assert "out-of-fold: 3 of 3 predictions declared" in format_report(evaluate(gold, right, bootstrap=0))
+    with pytest.raises(InputError) as error:
+        read_predictions(tagged(FOLD_PREDICTED, fold=[0, 1, 1]), gold)
+    assert str(error.value.problems[0]).endswith(
+        "row 1 (document d2): fold 1 declared, but the document is in fold 0: out-of-fold predictions of "
+        "a document come from the model trained without its own fold"
+    )
+    path = tmp_path / "p.jsonl"
+    path.write_text(
+        '{"id": "d1", "fold": 0, "entities": []}\n{"id": "d2", "entities": []}\n'
+        '{"id": "d3", "fold": "1", "entities": []}\n',
+        "utf-8",
+    )
+    with pytest.raises(InputError, match=r"p.jsonl:3 \(document d3\): fold '1' declared"):
+        read_predictions(path, gold)
+    path.write_text(path.read_text().replace('"1"', "1"), "utf-8")
+    assert read_predictions(path, gold).folds_declared == 2  # declaring is optional, line by line
+
+
+def gold_all_jsonl(path: Path, *, relations: bool = True, folds: bool = True) -> Path:
+    """Every shipped document's gold as a prediction line, with its fold."""
+    lines = []
+    whole = load(split="all")
+    for doc, fold in zip(documents_of(whole), whole["fold"], strict=True):
+        index = {span.id: k for k, span in enumerate(doc.entities)}
+        line = {
+            "id": doc.id,
+            "entities": [{"start": s.start, "end": s.end, "label": s.label} for s in doc.entities],
+        }
+        if folds:
+            line["fold"] = fold
+        if relations:
+            line["relations"] = [
+                {"head": index[r.head], "tail": index[r.tail], "label": r.label} for r in doc.relations
+            ]
+        lines.append(line)
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
+    return path
+
+
+def test_eval_split_all_scores_every_entity_and_relation_of_the_corpus(tmp_path: Path):
+    output = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            "--predictions",
+            gold_all_jsonl(tmp_path / "all.jsonl"),
+            "--split",
+            "all",
+            "--output",
+            output,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(output.read_text("utf-8"))
+    assert (report["split"], report["documents"]) == ("all", 31)
+    assert report["entities"]["strict"]["micro"]["support"] == 655  # the 1.1 gold: 392 + 129 + 134
+    assert report["relations"]["micro"]["support"] == 259
+    assert report["folds"]["documents"] == {"0": 6, "1": 6, "2": 6, "3": 7, "4": 6}
+    assert report["folds"]["strict"]["per_fold"] == {str(f): 1.0 for f in range(5)}
+    assert report["out_of_fold_declared"] == 31
+    assert "out-of-fold: 31 of 31 predictions declared" in result.output
+
+
+def test_a_file_for_split_all_must_cover_every_document(tmp_path: Path):
+    path = gold_all_jsonl(tmp_path / "all.jsonl")
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:-2]), "utf-8")
+    missing = [json.loads(line)["id"] for line in lines[-2:]]
+    result = CliRunner().invoke(main, ["eval", "--predictions", path, "--split", "all"])
+    assert result.exit_code == 1
+    assert (
+        f"2 document(s) of the all split have no prediction: {', '.join(missing)} (every document of every "
+        "split (--split all) needs one" in result.output
+    )
+
+
+def test_a_file_without_relations_says_no_relations_predicted_in_eval_and_compare(tmp_path: Path):
+    path = gold_all_jsonl(tmp_path / "norel.all.jsonl", relations=False, folds=False)
+    output = tmp_path / "report.json"
+    result = CliRunner().invoke(main, ["eval", "--predictions", path, "--split", "all", "--output", output])
+    assert result.exit_code == 0, result.output
+    assert "Relations (strict: label, head and tail spans with types)\nno relations predicted (259 gold" in (
+        result.output
+    )
+    assert "HAS_TITLE" not in result.output and "relations F1" not in result.output
+    assert json.loads(output.read_text("utf-8"))["relations_predicted"] == 0
+    compared = CliRunner().invoke(
+        main,
+        ["compare", str(path), str(path), "--split", "all", "--resamples", "100", "--permutations", "100"],
+    )
+    assert compared.exit_code == 0, compared.output
+    # compare scores entities only: no table of zeros
+    assert "relation" not in compared.output.replace(str(tmp_path), "").lower()
+    assert "ΔF1 = F1(A) − F1(B) = +0.0000" in compared.output

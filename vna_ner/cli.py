@@ -764,7 +764,13 @@ def card(
     type=click.Path(exists=True, dir_okay=False),
     help="Predictions: .jsonl (character spans), .conll/.txt/.tsv (token<TAB>tag) or .arrow (pred_tags).",
 )
-@click.option("--split", default="test", show_default=True, type=click.Choice(SPLITS))
+@click.option(
+    "--split",
+    default="test",
+    show_default=True,
+    type=click.Choice([*SPLITS, "all"]),
+    help="The split to score; all: every document of every split, with the per-fold spread.",
+)
 @data_dir_option
 @click.option("--coarse", is_flag=True, help="PER/ORG/LOC/MISC view: EVENT->MISC, TITLE and DATE dropped.")
 @click.option(
@@ -843,7 +849,13 @@ def evaluate_predictions(
 @main.command()
 @click.argument("system_a", type=click.Path(exists=True, dir_okay=False))
 @click.argument("system_b", type=click.Path(exists=True, dir_okay=False))
-@click.option("--split", default="test", show_default=True, type=click.Choice(SPLITS))
+@click.option(
+    "--split",
+    default="test",
+    show_default=True,
+    type=click.Choice([*SPLITS, "all"]),
+    help="The split to score; all: every document of every split, with the per-fold spread.",
+)
 @data_dir_option
 @click.option("--coarse", is_flag=True, help="PER/ORG/LOC/MISC view: EVENT->MISC, TITLE and DATE dropped.")
 @click.option(

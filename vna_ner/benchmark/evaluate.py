@@ -23,6 +23,12 @@ and type) and its tail span (tokens and type) all equal a gold relation's; per l
 
 Confidence intervals: 95% percentile bootstrap of micro F1 over documents: ``bootstrap`` resamples of
 the documents with replacement (numpy ``default_rng(seed)``), the same resamples for every score.
+
+Cross-validation (``--split all``, a gold with a ``fold`` column): every document of every split is
+scored at once (the micro scores and intervals above, over all documents), and the per-fold spread is
+reported: each fold's micro F1 over its own documents, and their minimum, maximum, mean and sample
+standard deviation (n - 1). With out-of-fold predictions each fold's score is that of one trained model.
+A prediction file holding no relation at all is reported as "no relations predicted", not as zeros.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from tabulate import tabulate
 
 from vna_ner.benchmark.predictions import GoldTokens, Predictions, RelationKey, TokenSpan, project
 from vna_ner.dataset.chunks import Chunk, chunks
+from vna_ner.dataset.features import ALL
 from vna_ner.files import write_text_atomically
 
 COARSE = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "EVENT": "MISC", "MISC": "MISC"}
@@ -110,6 +117,9 @@ class Report:
     bootstrap: int
     seed: int
     counts: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    relations_predicted: int | None = None
+    folds: FoldSpread | None = None
+    folds_declared: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -132,7 +142,54 @@ class Report:
             },
             "entities": {mode: table.to_dict() for mode, table in self.entities.items()},
             "relations": self.relations.to_dict() if self.relations else None,
+            "relations_predicted": self.relations_predicted,
+            "folds": self.folds.to_dict() if self.folds else None,
+            "out_of_fold_declared": self.folds_declared,
         }
+
+
+@dataclass(frozen=True)
+class FoldSpread:
+    """Micro F1 of each fold's documents, per score ("default", "strict", "relations"), and the documents
+    of each fold; :meth:`summary` gives min, max, mean and the sample standard deviation.
+    """
+
+    documents: dict[int, int]
+    f1: dict[str, dict[int, float]]
+
+    @staticmethod
+    def summary(scores: dict[int, float]) -> dict[str, float | None]:
+        values = np.array(list(scores.values()), dtype=float)
+        return {
+            "min": float(values.min()),
+            "max": float(values.max()),
+            "mean": float(values.mean()),
+            "std": float(values.std(ddof=1)) if len(values) > 1 else None,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "documents": {str(fold): n for fold, n in self.documents.items()},
+            "std": "sample standard deviation (n - 1) of the per-fold micro F1",
+            **{
+                score: {"per_fold": {str(fold): f for fold, f in f1.items()}, **self.summary(f1)}
+                for score, f1 in self.f1.items()
+            },
+        }
+
+
+def fold_spread(counts: dict[str, np.ndarray], folds: np.ndarray) -> FoldSpread:
+    """Per fold, the micro F1 of each score's per-document ``counts`` (documents x labels x 3) summed over
+    the fold's documents; folds in increasing order, empty ones left out.
+    """
+    present = sorted(int(f) for f in np.unique(folds))
+    return FoldSpread(
+        documents={fold: int((folds == fold).sum()) for fold in present},
+        f1={
+            score: {fold: float(_f1(per_document[folds == fold].sum(axis=(0, 1)))) for fold in present}
+            for score, per_document in counts.items()
+        },
+    )
 
 
 def score_tags(
@@ -219,6 +276,9 @@ def evaluate(
         counts["relations"] = _relation_counts(table, tokens, predictions.relations, wrong_arguments)
     micro = np.stack([per_document.sum(axis=1) for per_document in counts.values()], axis=1)
     intervals = dict(zip(counts, _bootstrap_f1(micro, bootstrap, seed), strict=True))
+    folds = None
+    if tokens.split == ALL and tokens.folds is not None and len(tokens.ids):
+        folds = fold_spread(counts, tokens.folds)
     return Report(
         split=tokens.split,
         view="coarse" if coarse else "full",
@@ -242,6 +302,11 @@ def evaluate(
         bootstrap=bootstrap,
         seed=seed,
         counts=counts,
+        relations_predicted=(
+            sum(len(keys) for keys in predictions.relations) if "relations" in counts else None
+        ),
+        folds=folds,
+        folds_declared=predictions.folds_declared,
     )
 
 
@@ -382,16 +447,39 @@ def format_report(report: Report) -> str:
         f"adjusted spans: {report.widened_spans} widened to token edges, {report.cut_spans} cut at sentence "
         f"breaks ({scored}); missing documents: {report.missing_documents}"
     )
+    if report.folds is not None:
+        head += (
+            f"\nout-of-fold: {report.folds_declared} of {report.documents} predictions declared the fold "
+            "their model was trained without"
+        )
     parts = [head]
     for mode, table in report.entities.items():
         parts.append(_format_table(f"Entities, {MODE_TITLES[mode]}", table, report))
-    if report.relations is not None:
-        parts.append(
-            _format_table(
-                "Relations (strict: label, head and tail spans with types)", report.relations, report
-            )
-        )
+    title = "Relations (strict: label, head and tail spans with types)"
+    if report.relations is not None and report.relations_predicted == 0:
+        parts.append(f"{title}\nno relations predicted ({report.relations.micro.support} gold relations)")
+    elif report.relations is not None:
+        parts.append(_format_table(title, report.relations, report))
+    if report.folds is not None:
+        parts.append(format_fold_spread(report.folds, report.relations_predicted == 0))
     return "\n\n".join(parts)
+
+
+def format_fold_spread(spread: FoldSpread, hide_relations: bool) -> str:
+    """The per-fold micro F1 table: one row per fold, then min, max, mean and standard deviation."""
+    scores = [s for s in ("strict", "default", "relations") if s in spread.f1]
+    if hide_relations:
+        scores = [s for s in scores if s != "relations"]
+    headers = ["fold", "documents", *[f"{s} F1" if s == "relations" else f"entities {s} F1" for s in scores]]
+    rows: list[list[Any]] = [
+        [fold, n, *[spread.f1[s][fold] for s in scores]] for fold, n in spread.documents.items()
+    ]
+    summaries = {s: FoldSpread.summary(spread.f1[s]) for s in scores}
+    for statistic in ("min", "max", "mean", "std"):
+        rows.append([statistic, "", *[summaries[s][statistic] for s in scores]])
+    return "Per-fold micro F1 (each fold's documents; std: sample, n - 1)\n" + tabulate(
+        rows, headers=headers, floatfmt=".4f"
+    )
 
 
 def _format_table(title: str, table: ScoreTable, report: Report) -> str:

@@ -12,6 +12,11 @@ whose ``start`` is not its first token's start or whose ``end`` is not its last 
 those tokens, widened to their edges, and marked in ``Predictions.widened`` (scoring counts it, and
 ``--strict-spans`` scores it wrong). A span touching no token (only whitespace) is an error, and so are
 two spans sharing a token after projection. Relations link the projected spans.
+
+Out-of-fold predictions: a JSONL line (``"fold": k``) or an Arrow row (a ``fold`` column) may declare the
+fold whose documents the predicting model was trained without. It must be the document's own fold (the
+gold's ``fold`` column): each document predicted by the model that never saw its fold. Declaring it is
+optional (a system that does not train predicts every document with one model); a wrong one is refused.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ class GoldTokens:
     tokens: pa.ListArray
     split: str | None
     folder: Path | None
+    folds: np.ndarray | None = None  # each document's cross-validation fold, if the gold has them
 
     def token_strings(self, document: int) -> list[str]:
         """The token strings of document number ``document``."""
@@ -104,6 +110,7 @@ def gold_tokens(gold: Dataset) -> GoldTokens:
         tokens=table.column("tokens").combine_chunks(),
         split=split,
         folder=source.parent if source is not None else None,
+        folds=table.column("fold").to_numpy() if "fold" in table.column_names else None,
     )
 
 
@@ -127,7 +134,8 @@ class Predictions:
     ``tag_names``, document ``i``'s being ``tags[gold.bounds[i]:gold.bounds[i + 1]]``. ``widened`` is True
     on the first token of each JSONL span widened to token edges (see the module docstring). ``relations`` is
     None for formats that cannot carry relations. ``missing`` lists gold documents the source had no
-    prediction for (read with ``allow_missing``); they predict nothing.
+    prediction for (read with ``allow_missing``); they predict nothing. ``folds_declared`` counts the
+    documents whose prediction declared its fold (out-of-fold, see the module docstring).
     """
 
     gold: GoldTokens
@@ -136,6 +144,7 @@ class Predictions:
     widened: np.ndarray
     missing: tuple[str, ...]
     format: str
+    folds_declared: int = 0
 
     @property
     def widened_spans(self) -> int:
@@ -195,6 +204,7 @@ class _Reading:
     seen: dict[str, str] = field(default_factory=dict)
     unknown: dict[str, str] = field(default_factory=dict)
     relations: dict[int, frozenset[RelationKey]] = field(default_factory=dict)
+    folds_declared: int = 0
     index: dict[str, int] = field(init=False)
     tag_index: dict[str, int] = field(init=False)
     tags: np.ndarray = field(init=False)
@@ -219,6 +229,22 @@ class _Reading:
             self.unknown[doc_id] = where
             return None
         return self.index[doc_id]
+
+    def declare_fold(self, document: int, fold: Any, where: str) -> None:
+        """Check a declared out-of-fold ``fold`` (None: not declared) against the document's gold fold."""
+        if fold is None:
+            return
+        folds = self.gold.folds
+        if folds is None:
+            self.problem(where, f"fold {fold!r} declared, but the gold has no folds (build it again)")
+        elif not is_integer(fold) or int(fold) != int(folds[document]):
+            self.problem(
+                where,
+                f"fold {fold!r} declared, but the document is in fold {int(folds[document])}: out-of-fold "
+                "predictions of a document come from the model trained without its own fold",
+            )
+        else:
+            self.folds_declared += 1
 
     def set_tags(self, document: int, tags: list[str], where: str) -> None:
         """Check tag strings against the gold tag set and token count, and record them."""
@@ -247,11 +273,12 @@ class _Reading:
         problems = self._unknown_problems() + self.problems
         missing = tuple(doc_id for doc_id in self.gold.ids if doc_id not in self.seen)
         if missing and not allow_missing:
+            whole = "every document of every split (--split all) needs one; " if self._split == "all" else ""
             problems.append(
                 Problem(
                     self.source,
                     f"{len(missing)} document(s) of the {self._split} split have no prediction: "
-                    f"{_listed(missing)} (--allow-missing scores them as predicting nothing)",
+                    f"{_listed(missing)} ({whole}--allow-missing scores them as predicting nothing)",
                 )
             )
         if problems:
@@ -266,6 +293,7 @@ class _Reading:
             widened=self.widened,
             missing=missing,
             format=fmt,
+            folds_declared=self.folds_declared,
         )
 
     @property
@@ -336,6 +364,7 @@ def _read_jsonl(path: Path, reading: _Reading) -> None:
                 continue
             document = reading.document(record["id"], where)
             if document is not None:
+                reading.declare_fold(document, record.get("fold"), f"{where} (document {record['id']})")
                 _jsonl_document(record, document, f"{where} (document {record['id']})", reading)
 
 
@@ -517,14 +546,18 @@ def _read_dataset(dataset: Dataset, reading: _Reading) -> None:
         )
         return
     table = dataset.with_format("arrow")[:]
-    for row, (doc_id, tags) in enumerate(
-        zip(table.column("id").to_pylist(), table.column("pred_tags").to_pylist(), strict=True)
+    ids = table.column("id").to_pylist()
+    folds = table.column("fold").to_pylist() if "fold" in table.column_names else [None] * len(ids)
+    for row, (doc_id, tags, fold) in enumerate(
+        zip(ids, table.column("pred_tags").to_pylist(), folds, strict=True)
     ):
         where = f"{reading.source}, row {row}"
         if not isinstance(doc_id, str):
             reading.problem(where, f"'id' must be a document id string, not {doc_id!r}")
             continue
         document = reading.document(doc_id, where)
+        if document is not None:
+            reading.declare_fold(document, fold, f"{where} (document {doc_id})")
         if document is not None and tags is None:
             reading.problem(f"{where} (document {doc_id})", "'pred_tags' is null")
         elif document is not None:

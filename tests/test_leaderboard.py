@@ -180,7 +180,7 @@ def test_the_board_shows_adjusted_spans_and_the_data_each_system_saw(repo: Path)
     assert entry["data_seen"] == "train (gazetteer)"
     page = render_markdown(board, board_path, repo / "README.md")
     assert f"| {widened} / 0 " in page and "| train (gazetteer) " in page
-    assert "Widened / cut spans" in render_readme_section(board, board_path, repo / "README.md")
+    assert "| train (gazetteer) " in render_readme_section(board, board_path, repo / "README.md")
 
 
 # add
@@ -402,7 +402,9 @@ def test_systems_given_gold_entities_appear_only_in_the_relation_table(repo: Pat
     entity_part, relation_part = section.split("**Relations**")
     assert "[oracle](eval/baselines/dictionary.py)" in entity_part
     assert "rules" not in entity_part
-    assert "| gold " in relation_part and "100.0 [100.0, 100.0]" in relation_part
+    # the gold-entity setting has its own column: the end-to-end one is empty for this system
+    assert "| End-to-end F1 [95% CI]   | Gold entities F1 [95% CI]   |" in relation_part
+    assert "| —                        | 100.0 [100.0, 100.0]        |" in relation_part
     assert "[oracle](baselines/dictionary.py)" in render_markdown(board, board_path, repo / "README.md")
 
 
@@ -427,3 +429,83 @@ def test_the_cli_adds_renders_and_writes_a_byte_stable_chart(repo: Path):
     assert CliRunner().invoke(main, ["leaderboard", "render", *arguments]).exit_code == 0
     assert (repo / "eval" / "leaderboard_f1.png").read_bytes() == chart
     assert check(board, readme) == []
+
+
+# The headline: every document, rank groups
+
+
+def dropped(path: Path, every: int) -> Path:
+    """The prediction file at ``path`` without the first entity of every ``every``-th line."""
+    lines = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    for line in lines[::every]:
+        line["entities"] = line["entities"][1:]
+    out = path.with_name(f"drop{every}.{path.name}")
+    out.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), "utf-8")
+    return out
+
+
+def test_rank_groups_split_where_compare_finds_neighbours_significantly_different(repo: Path):
+    board_path = repo / "eval" / "leaderboard.json"
+    gold = write_predictions(repo / "eval" / "gold.all.jsonl", "all")
+    systems = {
+        "gold": gold,
+        "one_less": dropped(gold, 31),  # one entity fewer in one document: not significantly different
+        "empty": write_predictions(repo / "eval" / "empty.all.jsonl", "all", entities=False),
+    }
+    for name, path in systems.items():
+        board, _ = add(board_path, submission(path, name=name, split="all"))
+    ranked = board["rank_groups"]["full"]
+
+    # F1: gold 1, one_less 2 * 654 / (654 + 655) = 0.99924, empty 0. Groups: a new one only after one_less.
+    assert [(row["name"], row["group"]) for row in ranked] == [("gold", 1), ("one_less", 1), ("empty", 2)]
+    assert ranked[0]["next"]["delta_f1"] == round(1 - 2 * 654 / 1309, 4)
+    assert [row["next"]["significant"] for row in ranked[:2]] == [False, True]
+    for row in ranked[:2]:
+        pair = [str(systems[row["name"]]), str(systems[row["next"]["name"]])]
+        result = CliRunner().invoke(main, ["compare", *pair, "--split", "all", "--permutations", "0"])
+        assert result.exit_code == 0, result.output
+        p = float(result.output.split(", p = ")[1].split(" ")[0])
+        assert p == row["next"]["p_bootstrap"]
+        assert (p < 0.05) == row["next"]["significant"]
+    section = render_readme_section(board, board_path, repo / "README.md")
+    rows = [
+        [cell.strip() for cell in line.split("|")[1:5]]
+        for line in section.splitlines()
+        if line.startswith("| ") and "](" in line
+    ]
+    assert rows == [
+        ["1", "[gold](eval/baselines/dictionary.py)", "100.0 [100.0, 100.0]", "100.0–100.0"],
+        ["1", "[one_less](eval/baselines/dictionary.py)", rows[1][2], rows[1][3]],
+        ["2", "[empty](eval/baselines/dictionary.py)", "0.0 [0.0, 0.0]", "0.0–0.0"],
+    ]
+    assert rows[1][2].startswith("99.9 [")
+    assert "p < 0.05" in section and "paired bootstrap over documents" in section
+    assert "Neighbours: gold vs one_less: ΔF1 +0.1, p = " in section
+    assert check(rendered(repo), repo / "README.md") == []
+    board = read_board(board_path)
+    board["rank_groups"]["full"][2]["group"] = 3
+    write_board(board_path, board)
+    assert any(p.message.startswith("rank_groups.full:") for p in check(board_path, repo / "README.md"))
+
+
+def test_an_all_document_entry_keeps_its_fold_spread_and_out_of_fold_count(repo: Path):
+    path = write_predictions(repo / "eval" / "gold.all.jsonl", "all")
+    lines = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    folds = dict(zip(load(split="all")["id"], load(split="all")["fold"], strict=True))
+    path.write_text(
+        "".join(json.dumps({**line, "fold": folds[line["id"]]}) + "\n" for line in lines), "utf-8"
+    )
+    _, entry = add(repo / "eval" / "leaderboard.json", submission(path, split="all"))
+    assert entry["scores"]["out_of_fold"] == 31
+    assert entry["scores"]["folds"] == {
+        "min": 1.0, "max": 1.0, "std": 0.0, "per_fold": {str(f): 1.0 for f in range(5)}
+    }  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        ["leaderboard", "add", "--name", "g", "--split", "all", "--predictions", str(path), "--description",
+         "d", "--data-seen", "all gold", "--board", str(repo / "eval" / "leaderboard.json"), "--readme",
+         str(repo / "README.md")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "g (all, full view): strict micro F1 1.0000" in result.output
+    assert "## All documents (out-of-fold)" in (repo / "eval" / "LEADERBOARD.md").read_text("utf-8")

@@ -586,7 +586,12 @@ def leaderboard() -> None:
 @leaderboard.command("add")
 @click.option("--name", required=True, help="System name, unique per split (adding it again updates it).")
 @click.option("--predictions", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--split", required=True, type=click.Choice(["validation", "test"]))
+@click.option(
+    "--split",
+    required=True,
+    type=click.Choice(["all", "validation", "test"]),
+    help="all: every document (the headline), out-of-fold predictions for a system that trains.",
+)
 @click.option("--coarse", is_flag=True, help="Score on the coarse view (PER/ORG/LOC/MISC).")
 @click.option("--description", required=True, help="One sentence: what the system is.")
 @click.option("--link", default="", help="URL, or a path from the repository root, describing the system.")

@@ -1,8 +1,15 @@
 """The benchmark's leaderboard: systems scored by :mod:`vna_ner.benchmark.evaluate`, kept in JSON.
 
 The JSON is the single source: ``eval/LEADERBOARD.md``, the table between the README's leaderboard markers and
-the per-label F1 chart are rendered from it, and :func:`check` rescores every entry from its committed
-predictions so that a stale board fails. Only a README holding both markers is ever edited.
+the chart of the headline scores are rendered from it, and :func:`check` rescores every entry from its
+committed predictions so that a stale board fails. Only a README holding both markers is ever edited.
+
+The headline is the score on every document (split ``all``), each predicted out-of-fold by systems that
+train; test and validation scores stay beside it. Rank groups: systems are ordered by headline strict F1
+and each is compared with the next by the paired bootstrap over documents of :mod:`vna_ner.benchmark.compare`
+(what ``vna-ner compare A B --split all`` prints, same resamples and seed); a p-value below
+:data:`ALPHA` starts a new group, so neighbours that do not differ significantly share one. The
+comparisons are stored in the board (``rank_groups``) and checked like the scores.
 """
 
 from __future__ import annotations
@@ -25,12 +32,22 @@ README = Path("README.md")
 MARKDOWN_NAME = "LEADERBOARD.md"
 CHART_NAME = "leaderboard_f1.png"
 START, END = "<!-- leaderboard:start -->", "<!-- leaderboard:end -->"
-SPLIT_ORDER = ("test", "validation")
+HEADLINE = "all"  # every document, predicted out-of-fold
+SPLIT_ORDER = (HEADLINE, "test", "validation")
+RANK_RESAMPLES, ALPHA = 10000, 0.05
 VIEWS = {"full": "full view (7 labels)", "coarse": "coarse view (PER, ORG, LOC, MISC; EVENT counted as MISC)"}
 BOOTSTRAP, SEED, DIGITS = 1000, 0, 4
-CHART_SYSTEMS = 4
 PROTOCOL = {
     "metric": "seqeval micro F1 over entity mentions, strict (IOB2) and default mode",
+    "headline": (
+        "all documents of every split (31), each predicted out-of-fold by systems that train: by the model "
+        "trained without the document's cross-validation fold (5 folds, the `fold` column)"
+    ),
+    "rank_groups": (
+        f"neighbours by headline strict F1 share a rank group unless the paired bootstrap over documents "
+        f"(`vna-ner compare --split all`, strict mode, {RANK_RESAMPLES} resamples, seed {SEED}) gives "
+        f"p < {ALPHA}"
+    ),
     "ci95": f"percentile bootstrap over documents, {BOOTSTRAP} resamples, seed {SEED}",
     "per_label": "strict mode",
     "adjusted_spans": (
@@ -94,6 +111,7 @@ def scores_of(report: dict[str, Any], *, relations_predicted: bool = True) -> di
     entities = report["entities"]
     relations = report["relations"] if relations_predicted else None
     adjusted = report["adjusted_spans"]
+    folds = report.get("folds")
     return {
         "adjusted_spans": {
             "widened": adjusted["widened_to_token_edges"],
@@ -107,6 +125,19 @@ def scores_of(report: dict[str, Any], *, relations_predicted: bool = True) -> di
         "relations": None
         if relations is None
         else {**_summary(relations), "per_label": _per_label(relations)},
+        **(
+            {}
+            if folds is None
+            else {"folds": _fold_summary(folds), "out_of_fold": report["out_of_fold_declared"]}
+        ),
+    }
+
+
+def _fold_summary(folds: dict[str, Any]) -> dict[str, Any]:
+    """Per-fold strict micro F1, its min, max and sample standard deviation, rounded."""
+    strict = folds["strict"]
+    return {key: _round(strict[key]) for key in ("min", "max", "std")} | {
+        "per_fold": {fold: _round(f1) for fold, f1 in strict["per_fold"].items()}
     }
 
 
@@ -120,6 +151,43 @@ def score(predictions: Path, split: str, *, coarse: bool, data_dir: Path | None 
     predicted = read_predictions(predictions, gold)
     report = evaluate(gold, predicted, coarse=coarse, bootstrap=BOOTSTRAP, seed=SEED)
     return scores_of(report.to_dict(), relations_predicted=any(predicted.relations or ()))
+
+
+def rank_groups(board: dict[str, Any], board_path: Path, data_dir: Path | None = None) -> dict[str, Any]:
+    """Per view, the headline entries in rank order with their rank group and the paired bootstrap
+    against the next one (see the module docstring); views without headline entries are left out.
+    """
+    from vna_ner.benchmark.compare import compare_predictions
+    from vna_ner.benchmark.predictions import read_predictions
+    from vna_ner.dataset.load import load
+
+    groups: dict[str, Any] = {}
+    gold = None
+    for view in VIEWS:
+        entries = _ranked(_entity_entries(board, HEADLINE, view), _strict_f1)
+        if not entries:
+            continue
+        gold = gold if gold is not None else load(split=HEADLINE, data_dir=data_dir)
+        read = [read_predictions(board_path.parent / entry["predictions"], gold) for entry in entries]
+        rows, group = [], 1
+        for i, entry in enumerate(entries):
+            row: dict[str, Any] = {"name": entry["name"], "group": group}
+            if i + 1 < len(entries):
+                comparison = compare_predictions(
+                    gold, read[i], read[i + 1], coarse=view == "coarse", resamples=RANK_RESAMPLES,
+                    permutations=0, seed=SEED,
+                )  # fmt: skip
+                p = comparison.p_bootstrap
+                row["next"] = {
+                    "name": entries[i + 1]["name"],
+                    "delta_f1": _round(comparison.delta),
+                    "p_bootstrap": _round(p),
+                    "significant": p is not None and p < ALPHA,
+                }
+                group += row["next"]["significant"]
+            rows.append(row)
+        groups[view] = rows
+    return groups
 
 
 # The board
@@ -172,6 +240,7 @@ def add(
         "throughput": submission.throughput,
     }
     board = upsert(read_board(board_path), entry)
+    board["rank_groups"] = rank_groups(board, board_path, data_dir)
     write_board(board_path, board)
     return board, entry
 
@@ -209,6 +278,12 @@ def check(board_path: Path, readme: Path = README, *, data_dir: Path | None = No
         problems.extend(
             Problem(where, f"{difference}; {hint}")
             for difference in _differences(entry["scores"], recomputed)
+        )
+    if not problems:
+        ranked = rank_groups(board, board_path, data_dir)
+        problems.extend(
+            Problem(str(board_path), f"{difference}; {hint}")
+            for difference in _differences(board.get("rank_groups", {}), ranked, "rank_groups")
         )
     render_hint = "out of date with the board; run `vna-ner leaderboard render`"
     markdown = board_path.parent / MARKDOWN_NAME
@@ -296,22 +371,96 @@ def _entity_table(entries: list[dict[str, Any]], page_folder: Path, root: Path) 
     return tabulate(rows, headers, tablefmt="github", disable_numparse=True)
 
 
+def _relation_f1(entry: dict[str, Any]) -> float:
+    return entry["scores"]["relations"]["f1"]
+
+
 def _relation_table(entries: list[dict[str, Any]], page_folder: Path, root: Path) -> str:
+    """End-to-end systems (predicted entities) first, then those given the gold entities, each by F1; the
+    two settings in separate columns."""
+    end_to_end = _ranked([e for e in entries if not e.get("gold_entities")], _relation_f1)
+    given = _ranked([e for e in entries if e.get("gold_entities")], _relation_f1)
     rows = [
         [
-            rank,
             _link(entry, page_folder, root),
-            "gold" if entry.get("gold_entities") else "predicted",
-            _f1(entry["scores"]["relations"]),
+            "—" if entry.get("gold_entities") else _f1(entry["scores"]["relations"]),
+            _f1(entry["scores"]["relations"]) if entry.get("gold_entities") else "—",
             _data_seen(entry),
             _tokens_per_second(entry),
         ]
-        for rank, entry in enumerate(
-            _ranked(entries, lambda entry: entry["scores"]["relations"]["f1"]), start=1
-        )
+        for entry in [*end_to_end, *given]
     ]
-    headers = ["#", "System", "Entities", "Relation F1 [95% CI]", "Data seen", "Tokens/s"]
+    headers = ["System", "End-to-end F1 [95% CI]", "Gold entities F1 [95% CI]", "Data seen", "Tokens/s"]
     return tabulate(rows, headers, tablefmt="github", disable_numparse=True)
+
+
+def _spread(entry: dict[str, Any] | None) -> str:
+    folds = (entry or {}).get("scores", {}).get("folds")
+    if folds is None:
+        return "—"
+    return f"{100 * folds['min']:.1f}–{100 * folds['max']:.1f}"
+
+
+def _headline_order(board: dict[str, Any], view: str) -> tuple[list[str], dict[str, int]]:
+    """System names of ``view`` in headline rank order (then the others by test F1), and rank groups."""
+    ranked = board.get("rank_groups", {}).get(view, [])
+    groups = {row["name"]: row["group"] for row in ranked}
+    others = {
+        e["name"]: e
+        for split in reversed(SPLIT_ORDER)
+        for e in _entity_entries(board, split, view)
+        if e["name"] not in groups
+    }
+    return [row["name"] for row in ranked] + [
+        e["name"] for e in _ranked(list(others.values()), _strict_f1)
+    ], groups
+
+
+def _headline_table(board: dict[str, Any], view: str, page_folder: Path, root: Path) -> str:
+    """Every system of ``view``: rank group, all-document strict F1 and fold spread, test and validation."""
+    names, groups = _headline_order(board, view)
+    entry_of = {
+        (e["name"], e["split"]): e for split in SPLIT_ORDER for e in _entity_entries(board, split, view)
+    }
+    rows = []
+    for name in names:
+        found = [entry_of.get((name, split)) for split in SPLIT_ORDER]
+        shown = next(e for e in found if e is not None)
+        rows.append(
+            [
+                groups.get(name, "—"),
+                _link(shown, page_folder, root),
+                *[_f1(e["scores"]["entities"]["strict"]) if e else "—" for e in found[:1]],
+                _spread(found[0]),
+                *[_f1(e["scores"]["entities"]["strict"]) if e else "—" for e in found[1:]],
+                _data_seen(shown),
+                _tokens_per_second(shown),
+            ]
+        )
+    headers = [
+        "Rank group",
+        "System",
+        "All documents, strict F1 [95% CI]",
+        "Folds min–max",
+        "Test, strict F1 [95% CI]",
+        "Validation, strict F1 [95% CI]",
+        "Data seen",
+        "Tokens/s",
+    ]
+    return tabulate(rows, headers, tablefmt="github", disable_numparse=True)
+
+
+def _rank_note(board: dict[str, Any], view: str) -> str:
+    """Under a headline table: how rank groups are made, and each neighbour comparison."""
+    protocol = {**PROTOCOL, **board.get("protocol", {})}
+    pairs = [
+        f"{row['name']} vs {row['next']['name']}: ΔF1 {100 * row['next']['delta_f1']:+.1f}, "
+        f"p = {row['next']['p_bootstrap']:.4f}"
+        for row in board.get("rank_groups", {}).get(view, [])
+        if "next" in row
+    ]
+    said = f"*Rank group*: {protocol['rank_groups']}; systems without an all-document entry are not ranked."
+    return said + (f" Neighbours: {'; '.join(pairs)}." if pairs else "")
 
 
 def _per_label_table(entries: list[dict[str, Any]]) -> str:
@@ -363,19 +512,38 @@ def _tables(
     return parts
 
 
+def _headline_parts(board: dict[str, Any], page_folder: Path, root: Path) -> list[str]:
+    """Each view's headline table with its rank note, then the relations of the headline split (or test)."""
+    parts = []
+    for view, title in VIEWS.items():
+        if any(_entity_entries(board, split, view) for split in SPLIT_ORDER):
+            parts += [f"**Entities, {title}**", _headline_table(board, view, page_folder, root)]
+            parts.append(_rank_note(board, view))
+    split = HEADLINE if _relation_entries(board, HEADLINE) else "test"
+    relations = _relation_entries(board, split)
+    if relations:
+        where = "all documents" if split == HEADLINE else "test split"
+        parts += [
+            f"**Relations**, {where} (a relation counts when its label and both argument spans match; "
+            "end-to-end systems predict the entities, the others are given the gold ones)",
+            _relation_table(relations, page_folder, root),
+        ]
+    return parts
+
+
 def render_readme_section(board: dict[str, Any], board_path: Path, readme: Path) -> str:
-    """The README's leaderboard table: the test split, entities by view, then relations."""
+    """The README's leaderboard: the headline tables (all documents, test, validation), then relations."""
     root, folder = readme.parent, readme.parent
     markdown = _relative(board_path.parent / MARKDOWN_NAME, folder)
     intro = (
-        "Test split; micro F1 (%) over entity mentions, seqeval strict (IOB2) and default mode, with 95% "
-        "bootstrap confidence intervals over documents (few documents: the intervals are coarse and "
-        "lopsided). *Widened / cut spans*: predicted spans widened to token edges / cut at gold sentence "
-        "breaks, scored as adjusted (`vna-ner eval --strict-spans` scores them wrong). *Data seen*: what "
-        "each system was built or tuned from. Validation scores, per-label F1 and system descriptions: "
-        f"[{markdown}]({markdown})."
+        "Micro F1 (%) over entity mentions, seqeval strict (IOB2) mode, with 95% bootstrap confidence "
+        "intervals over documents. The headline is *all documents*: every one of the 31 documents, each "
+        "predicted out-of-fold by systems that train (by the model trained without its fold); test and "
+        "validation stay beside it. *Folds min–max*: the lowest and highest fold's F1. *Data seen*: what "
+        "each system was built or tuned from. Default-mode scores, adjusted spans, per-label F1 and system "
+        f"descriptions: [{markdown}]({markdown})."
     )
-    return "\n\n".join([intro, *_tables(board, "test", folder, root, per_label=False)])
+    return "\n\n".join([intro, *_headline_parts(board, folder, root)])
 
 
 def readme_text(readme: Path) -> str:
@@ -399,23 +567,26 @@ def with_readme_section(text: str, section: str) -> str:
 def render_markdown(board: dict[str, Any], board_path: Path, readme: Path = README) -> str:
     """``eval/LEADERBOARD.md``: each split's tables, per-label F1, the chart and the systems' descriptions."""
     folder, root = board_path.parent, readme.parent
-    protocol = board.get("protocol", PROTOCOL)
+    protocol = {**PROTOCOL, **board.get("protocol", {})}
     parts = [
         "# Leaderboard",
         "Generated from `leaderboard.json` by `vna-ner leaderboard render`; do not edit by hand.",
-        f"Scores are {protocol['metric']}, in %; 95% CI by {protocol['ci95']}. Per-label F1 is "
+        f"Scores are {protocol['metric']}, in %; 95% CI by {protocol['ci95']}. The headline is "
+        f"{protocol['headline']}; test and validation scores stay. Per-label F1 is "
         f"{protocol['per_label']}. A split has few documents, so the bootstrap's resamples take few distinct "
         "values: the intervals are coarse and lopsided (the point estimate is rarely in their middle). "
         f"*Widened / cut spans*: {protocol['adjusted_spans']}. *Data seen*: what each system was built or "
         "tuned from (no rule, gazetteer or model of the baselines comes from the test split). Systems "
-        "marked *gold* in the Entities column were given the scored split's gold entities: only their "
+        "in the *Gold entities* relation column were given the scored split's gold entities: only their "
         "relation scores are results. Tokens/s is the prediction step alone (model "
         "loading excluded), wall clock over the whole split; each entry's `throughput` in the JSON says how.",
     ]
-    if any(_entity_entries(board, "test", view) for view in VIEWS):
-        parts.append(f"![Per-label strict F1 on the test split]({CHART_NAME})")
+    if board["entries"]:
+        parts.append(f"![Headline strict F1 with 95% intervals]({CHART_NAME})")
+    parts += ["## Headline", *_headline_parts(board, folder, root)]
     for split in _splits(board):
-        parts += [f"## {split.capitalize()} split", *_tables(board, split, folder, root, per_label=True)]
+        title = "All documents (out-of-fold)" if split == HEADLINE else f"{split.capitalize()} split"
+        parts += [f"## {title}", *_tables(board, split, folder, root, per_label=True)]
     rows = [
         [
             _link(entry, folder, root),
@@ -440,33 +611,42 @@ def render_markdown(board: dict[str, Any], board_path: Path, readme: Path = READ
 
 
 def render_chart(board: dict[str, Any], path: Path) -> None:
-    """Bar chart of per-label strict F1 on the test split for the best systems of each view (PNG, Agg)."""
+    """The headline strict F1 of every system with its 95% interval, one panel per view (PNG, Agg): the
+    all-document scores, or the test split's where a view has none yet.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    views = [
-        (view, _ranked(_entity_entries(board, "test", view), _strict_f1)[:CHART_SYSTEMS]) for view in VIEWS
-    ]
-    views = [(view, entries) for view, entries in views if entries]
+    panels = []
+    for view in VIEWS:
+        split = HEADLINE if _entity_entries(board, HEADLINE, view) else "test"
+        entries = _ranked(_entity_entries(board, split, view), _strict_f1)
+        if entries:
+            panels.append((view, split, entries))
     figure, axes = plt.subplots(
-        len(views) or 1, 1, figsize=(9, 3.6 * max(len(views), 1)), squeeze=False, layout="constrained"
+        len(panels) or 1,
+        1,
+        figsize=(8, 0.5 + sum(0.45 * len(e) + 0.9 for _, _, e in panels) if panels else 2),
+        squeeze=False,
+        layout="constrained",
+        height_ratios=[len(e) + 1 for _, _, e in panels] or None,
     )
-    for axis, (view, entries) in zip(axes[:, 0], views, strict=False):
-        labels = sorted({label for entry in entries for label in entry["scores"]["entities"]["per_label"]})
-        width = 0.8 / len(entries)
-        for i, entry in enumerate(entries):
-            per_label = entry["scores"]["entities"]["per_label"]
-            values = [100 * per_label[label]["f1"] if label in per_label else 0 for label in labels]
-            positions = [x + (i - (len(entries) - 1) / 2) * width for x in range(len(labels))]
-            axis.bar(positions, values, width, label=entry["name"])
-        axis.set_xticks(range(len(labels)), labels)
-        axis.set_ylim(0, 100)
-        axis.set_ylabel("strict F1 (%)")
-        axis.set_title(f"Test split, {VIEWS[view]}")
-        axis.legend(fontsize="small", loc="upper right")
-        axis.grid(axis="y", alpha=0.3)
+    for axis, (view, split, entries) in zip(axes[:, 0], panels, strict=False):
+        strict = [entry["scores"]["entities"]["strict"] for entry in entries]
+        f1 = [100 * s["f1"] for s in strict]
+        low = [100 * (s["f1"] - s["f1_ci95"][0]) for s in strict]
+        high = [100 * (s["f1_ci95"][1] - s["f1"]) for s in strict]
+        positions = list(range(len(entries)))[::-1]
+        axis.errorbar(f1, positions, xerr=[low, high], fmt="o", capsize=4)
+        axis.set_yticks(positions, [entry["name"] for entry in entries])
+        axis.set_xlim(0, 100)
+        axis.set_ylim(-0.7, len(entries) - 0.3)
+        axis.set_xlabel("strict micro F1 (%), 95% bootstrap interval over documents")
+        where = "all documents, out-of-fold" if split == HEADLINE else "test split"
+        axis.set_title(f"{VIEWS[view]}: {where}", fontsize="medium")
+        axis.grid(axis="x", alpha=0.3)
     with atomic_file(path, binary=True) as out:
         figure.savefig(out, format="png", dpi=100, metadata={"Software": None})
     plt.close(figure)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -171,6 +172,42 @@ def test_offsets_without_value_text_before_any_emoji_are_not_ambiguous(tmp_path)
     path = write_export(tmp_path / "e.json", _without_text(0, 5, "Quang est là 📝"))
     (document,) = read_documents(path, SCHEMA)
     assert document.entities[0].text == "Quang"
+
+
+@pytest.mark.parametrize("text", ["Quang est là", "Quang est là 📝"])
+def test_offsets_past_the_end_in_either_unit_are_out_of_range_not_ambiguous(tmp_path, text):
+    path = write_export(tmp_path / "e.json", _without_text(20, 24, text))
+    with pytest.raises(InputError) as caught:
+        read_documents(path, SCHEMA)
+    (problem,) = caught.value.problems
+    assert problem.message == f"span [20, 24) is out of range for a text of {len(text)} characters"
+
+
+def test_per_region_results_of_other_controls_are_ignored_and_their_span_converted(tmp_path):
+    note = {"id": "a", "from_name": "note", "to_name": "text", "type": "textarea"}
+    mood = {"id": "a", "from_name": "mood", "to_name": "text", "type": "choices"}
+    result = [
+        region("a", 3, 8, "Giang"),
+        note | {"value": {"start": 3, "end": 8, "text": ["a note"]}},
+        mood | {"value": {"start": 3, "end": 8, "text": "Giang", "choices": ["sure"]}},
+    ]
+    account = Account()
+    (document,) = read_documents(
+        write_export(tmp_path / "e.json", [task(1, TEXT, result)]), SCHEMA, account=account
+    )
+    assert document.entities == [Span(3, 8, "PER", "Giang", "a")]
+    assert dict(account.ignored) == {
+        "choices results of 'mood' (a control the dataset does not hold)": 1,
+        "textarea results of 'note' (a control the dataset does not hold)": 1,
+    }
+    assert (account.results, account.regions) == (3, 1) and account.adds_up()
+
+
+@pytest.mark.parametrize("label", ["", "O", "B-PER", "I-PER"])
+def test_an_export_label_that_would_make_iob2_tags_ambiguous_is_an_unknown_label(tmp_path, label):
+    path = write_export(tmp_path / "e.json", [task(1, TEXT, [region("a", 3, 8, "Giang", label)])])
+    with pytest.raises(InputError, match=rf"unknown label {re.escape(repr(label))} \(1 region"):
+        read_documents(path, SCHEMA)
 
 
 def test_json_min_records_of_one_task_become_its_annotations(tmp_path):

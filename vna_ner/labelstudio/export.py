@@ -341,11 +341,13 @@ class _TaskReader:
         if kind == "labels" and source == schema.from_name and target == schema.to_name:
             return "span"
         value = region.get("value")
-        span_like = isinstance(value, dict) and ("start" in value or "end" in value or "labels" in value)
+        # Start and end alone do not make a span region: per-region results of other controls
+        # (a TextArea or Choices with perRegion="true") carry their region's offsets too.
+        labelled = isinstance(value, dict) and "labels" in value
         if (
             not isinstance(kind, str)
             or kind.lower().endswith("labels")
-            or span_like
+            or labelled
             or source == schema.from_name
         ):
             region_id = region.get("id")
@@ -439,6 +441,9 @@ class _TaskReader:
                 report(f"span [{start}, {end}) is out of range for a text of {len(text)} characters")
             else:
                 report(f"value.text {surface!r} differs from text[{start}:{end}] = {text[start:end]!r}")
+            return None
+        if end > len(text) + len(units.units):  # past the end whichever the unit: not ambiguous
+            report(f"span [{start}, {end}) is out of range for a text of {len(text)} characters")
             return None
         if self.offsets == "assume-utf16" and end > units.first_astral:
             if None in converted:

@@ -302,3 +302,36 @@ def test_validate_and_build_refuse_alike_an_export_whose_every_task_is_left_out(
     assert "no task gives a document (3 left out, no annotation: 3); nothing to build" in result.stderr
     assert "left out, no annotation: 3 (task 1, task 2, task 3)" in result.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export.json"]
+
+
+def test_a_utf16_conversion_is_one_warning_line_like_the_other_messages(tmp_path):
+    path = write_export(tmp_path / "e.json", [task(1, EMOJI, [region("q", 3, 14, "Quang Trung", "EVENT")])])
+    result = CliRunner().invoke(main, ["validate", str(path), "--config", str(CONFIG)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "warning: task 1 (document doc-1) annotation 10, region q: "
+        "UTF-16 offsets [3, 14) converted to code points [2, 13)\n"
+    )
+
+
+def test_ids_holding_control_characters_are_escaped_so_each_message_stays_one_line(tmp_path):
+    bad = task(
+        1, TEXT, [region("r\n1", 3, 8, "Giang") | {"value": {"start": -1, "end": 8, "labels": ["PER"]}}]
+    )
+    bad["data"]["doc_id"] = "d1\neverything is fine"
+    bad["annotations"][0]["id"] = "a\u2028b"
+    left_out = {"id": "t\x00", "data": {"text": TEXT}}
+    path = write_export(tmp_path / "e.json", [bad, left_out])
+    result = CliRunner().invoke(main, ["validate", str(path), "--config", str(CONFIG)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: 1 problem(s):",
+        "  - task 1 (document d1\\neverything is fine) annotation a\\u2028b, region r\\n1: "
+        "negative offsets [-1, 8)",
+    ]
+    del bad["annotations"][0]["result"][0]["value"]["start"]
+    bad["annotations"][0]["result"] = []
+    result = CliRunner().invoke(
+        main, ["validate", str(write_export(path, [bad, left_out])), "--config", str(CONFIG)]
+    )
+    assert "  left out, no annotation: 1 (task t\\x00)" in result.stdout.splitlines()

@@ -20,7 +20,7 @@ import click
 from click.core import ParameterSource
 
 from vna_ner.dataset.features import SPLITS
-from vna_ner.errors import InputError, OutputError, missing_extra
+from vna_ner.errors import InputError, OutputError, missing_extra, one_line
 from vna_ner.files import check_output, write_text_atomically
 from vna_ner.labelstudio.schema import Schema, SchemaError, default_config, load_schema, parse_schema
 
@@ -74,7 +74,8 @@ class _Commands(click.Group):
                 else None
             )
             if isinstance(error, (*_REPORTED, SplitError)) or extra:
-                click.echo(f"error: {extra or error}", err=True)
+                said = str(extra or error)  # an InputError's problems are one line each, each escaped
+                click.echo(f"error: {said if isinstance(error, InputError) else one_line(said)}", err=True)
                 ctx.exit(EXIT_INVALID)
             if os.environ.get(_DEBUG) == "1":
                 raise
@@ -166,6 +167,13 @@ unannotated_option = click.option(
 def main() -> None:
     """vna-ner: the VNA French NER and relation dataset, its tools and its benchmark."""
     warnings.simplefilter("default")
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    """A warning as one ``warning: ...`` line on stderr, like the errors; another package's names its kind."""
+    ours = category.__module__.startswith("vna_ner")
+    click.echo(f"warning: {'' if ours else f'{category.__name__}: '}{one_line(str(message))}", err=True)
 
 
 @main.command()

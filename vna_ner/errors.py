@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # characters that break or hide a line
+
+
+def one_line(text: str) -> str:
+    """``text`` with its control characters (a newline in an id, …) escaped as Python's ``repr`` writes
+    them, so that a message read from the input stays one line.
+
+    >>> one_line("doc\\n1")
+    'doc\\\\n1'
+    """
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
 
 
 @dataclass(frozen=True)
@@ -15,7 +28,7 @@ class Problem:
 
     def __str__(self) -> str:
         region = f", region {self.region}" if self.region else ""
-        return f"{self.where}{region}: {self.message}"
+        return one_line(f"{self.where}{region}: {self.message}")
 
 
 class InputError(ValueError):

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vna_ner.documents import Document, Span
-from vna_ner.errors import InputError, Problem
+from vna_ner.errors import InputError, Problem, one_line
 from vna_ner.labelstudio.schema import Schema
 
 
@@ -48,7 +48,7 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"[{self.kind}] {self.document}@{self.start} {self.text!r}: {self.message}"
+        return one_line(f"[{self.kind}] {self.document}@{self.start} {self.text!r}: {self.message}")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from vna_ner.errors import InputError, Problem
+from vna_ner.errors import InputError, Problem, one_line
 
 SHOWN_TASKS = 10  # tasks named per reason they were left out
 
@@ -38,7 +38,7 @@ class Account:
         self.left_out[reason] += 1
         named = self.left_out_tasks.setdefault(reason, [])
         if len(named) < SHOWN_TASKS:
-            named.append(task)
+            named.append(one_line(task))
 
     def adds_up(self) -> bool:
         """Whether every task and every result of a chosen annotation is accounted for exactly once."""

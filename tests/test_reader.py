@@ -292,14 +292,16 @@ def test_an_export_given_through_a_pipe_is_refused_in_one_line(tmp_path):
         read_documents(fifo, load_schema(CONFIG))
 
 
-@pytest.mark.parametrize("command", ["validate", "build"])
-def test_validate_and_build_refuse_alike_an_export_whose_every_task_is_left_out(tmp_path, command):
+@pytest.mark.parametrize("command", ["validate", "check", "build"])
+def test_validate_check_and_build_refuse_alike_an_export_whose_every_task_is_left_out(tmp_path, command):
     unannotated = [{"id": tid, "data": {"text": "Hanoi"}, "annotations": []} for tid in (1, 2, 3)]
     path = write_export(tmp_path / "export.json", unannotated)
     out = ["--out", str(tmp_path / "out"), "--quiet"] if command == "build" else []
     result = CliRunner().invoke(main, [command, str(path), "--config", str(CONFIG), *out])
     assert result.exit_code == 1
-    assert "no task gives a document (3 left out, no annotation: 3); nothing to build" in result.stderr
+    assert (
+        "every task is left out (no annotation: 3): the export holds no annotated document" in result.stderr
+    )
     assert "left out, no annotation: 3 (task 1, task 2, task 3)" in result.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export.json"]
 

@@ -22,6 +22,7 @@ from click.core import ParameterSource
 from vna_ner.dataset.features import SPLITS
 from vna_ner.errors import InputError, OutputError, missing_extra, one_line
 from vna_ner.files import check_output, write_text_atomically
+from vna_ner.labelstudio.account import NothingToBuild
 from vna_ner.labelstudio.schema import Schema, SchemaError, default_config, load_schema, parse_schema
 
 if TYPE_CHECKING:
@@ -73,6 +74,8 @@ class _Commands(click.Group):
                 if isinstance(error, ModuleNotFoundError)
                 else None
             )
+            if isinstance(error, NothingToBuild):
+                click.echo(str(error.account))  # the account says why each task was left out
             if isinstance(error, (*_REPORTED, SplitError)) or extra:
                 said = str(extra or error)  # an InputError's problems are one line each, each escaped
                 click.echo(f"error: {said if isinstance(error, InputError) else one_line(said)}", err=True)
@@ -187,7 +190,7 @@ def validate(export: str, config: str | None, offsets: str, unannotated: str) ->
     It reads and checks exactly as `build` does, and ends with the account of what a build would convert.
     EXPORT defaults to annotations/gold.json of a vna-ner checkout (refused outside one).
     """
-    from vna_ner.labelstudio.account import Account, NothingToBuild
+    from vna_ner.labelstudio.account import Account
     from vna_ner.labelstudio.export import iter_documents
 
     account = Account()
@@ -195,11 +198,6 @@ def validate(export: str, config: str | None, offsets: str, unannotated: str) ->
         Path(export), _schema(config), offsets=offsets, unannotated=unannotated, account=account
     ):
         pass
-    try:
-        account.check_documents(export)
-    except NothingToBuild:
-        click.echo(str(account))
-        raise
     click.echo(f"{export}: {account.tasks} tasks, no problem found")
     click.echo(str(account))
 
@@ -324,7 +322,7 @@ def build(
     from vna_ner.dataset.build import previous_folds, previous_splits, read_assignment, read_folds
     from vna_ner.dataset.build_folder import check_out, is_build
     from vna_ner.dataset.stats import format_statistics
-    from vna_ner.labelstudio.account import Account, NothingToBuild
+    from vna_ner.labelstudio.account import Account
 
     try:
         pipeline(language)
@@ -361,9 +359,6 @@ def build(
             folds=folds,
             keep_folds=keep_folds,
         )
-    except NothingToBuild:
-        click.echo(str(account))
-        raise
     finally:
         pa.set_memory_pool(pool)
     if keep:

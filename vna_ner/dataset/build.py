@@ -249,7 +249,6 @@ def build(
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     pipeline(language)  # an unknown language fails here, before any work
     reading = {"offsets": offsets, "unannotated": unannotated, "split_field": split_field}
-    account = account if account is not None else Account()
     out = check_out(out, [export])  # before any work: refused unless empty, absent or an earlier build
     created = next((p for p in reversed([out.parent, *out.parent.parents]) if not p.exists()), None)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -264,7 +263,6 @@ def build(
                 for document in first_pass:
                     corpus.add(document)
                     chosen.add(document)
-                account.check_documents(str(export))
                 remove_dead_staging(out, keep=folder.parent)  # the input is valid: the build will write
                 if split_field:
                     assignment = chosen.assignment(corpus)

@@ -15,7 +15,12 @@ SHOWN_TASKS = 10  # tasks named per reason they were left out
 
 
 class NothingToBuild(InputError):
-    """Every task of an export was left out: ``validate`` and ``build`` refuse it alike, account printed."""
+    """Every task of an export was left out: refused by every command that reads its documents; the
+    command line prints ``account`` before the error."""
+
+    def __init__(self, problems: list[Problem], account: Account):
+        super().__init__(problems)
+        self.account = account
 
 
 @dataclass
@@ -50,8 +55,8 @@ class Account:
         """Raise :class:`NothingToBuild` if tasks were read but none gave a document."""
         if self.tasks and not self.documents:
             reasons = "; ".join(f"{reason}: {count}" for reason, count in sorted(self.left_out.items()))
-            problem = f"no task gives a document ({self.tasks} left out, {reasons}); nothing to build"
-            raise NothingToBuild([Problem(source, problem)])
+            problem = f"every task is left out ({reasons}): the export holds no annotated document"
+            raise NothingToBuild([Problem(source, problem)], self)
 
     def lines(self) -> list[str]:
         """The account as lines a user reads at the end of ``validate`` or ``build``."""

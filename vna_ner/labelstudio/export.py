@@ -185,7 +185,7 @@ class _TaskReader:
         once.tasks.add(self.position)
         once.values[value] += 1
 
-    def read(self, raw: Any, number: int, surrogate: str | None = None) -> Task | None:
+    def read(self, raw: Any, number: int, unreadable: str | None = None) -> Task | None:
         self.position = number
         if not isinstance(raw, dict) or not isinstance(raw.get("data"), dict):
             self.problem(f"task #{number} of the export", "must be an object with a 'data' object")
@@ -204,10 +204,8 @@ class _TaskReader:
             return None
         doc_id = _doc_id(raw)
         where = _task_where(raw, doc_id)
-        if surrogate:
-            self.problem(
-                where, f"a lone surrogate at {surrogate} is not valid Unicode: fix the text of the export"
-            )
+        if unreadable:  # a problem found while reading the file (see formats.iter_raw_tasks)
+            self.problem(where, unreadable)
             return None
         key = self.schema.text_key
         if key not in data:
@@ -279,9 +277,11 @@ class _TaskReader:
         for flag in ("ground_truth", "was_cancelled"):
             if record.get(flag) is not None and type(record[flag]) is not bool:
                 self.problem(where, f"'{flag}' must be true or false, not {shown(record[flag])}")
-        updated_at = record.get("updated_at") or record.get("created_at") or ""
-        if not isinstance(updated_at, str) or (updated_at and timestamp(updated_at) is None):
-            self.problem(where, f"updated_at must be an ISO 8601 timestamp, not {shown(updated_at)}")
+        stamps = {key: record.get(key) for key in ("updated_at", "created_at")}  # the first one set counts
+        for key, stamp in stamps.items():
+            if stamp is not None and not (isinstance(stamp, str) and (not stamp or timestamp(stamp))):
+                self.problem(where, f"{key} must be an ISO 8601 timestamp or null, not {shown(stamp)}")
+        updated_at = next((stamp for stamp in stamps.values() if isinstance(stamp, str) and stamp), "")
         result = record.get("result")
         if not isinstance(result, list):
             self.problem(where, f"'result' must be a list of regions, got {shown(result)}")
@@ -292,7 +292,7 @@ class _TaskReader:
             relations=[],
             ground_truth=record.get("ground_truth") is True,
             cancelled=record.get("was_cancelled") is True,
-            updated_at=updated_at if isinstance(updated_at, str) else "",
+            updated_at=updated_at,
             results=len(result),
         )
         spans: list[Span] = []
@@ -604,8 +604,8 @@ def iter_tasks(
     reader = _TaskReader(schema, offsets, unannotated, split_field)
     repeats = _RepeatedIds()
     count = 0
-    for count, (raw, surrogate) in enumerate(iter_raw_tasks(path, schema), start=1):
-        task = reader.read(raw, count, surrogate)
+    for count, (raw, unreadable) in enumerate(iter_raw_tasks(path, schema), start=1):
+        task = reader.read(raw, count, unreadable)
         if task is None:
             continue
         repeats.add(count, task.document.task_id, task.document.id)
@@ -698,7 +698,8 @@ def iter_documents(
     """Documents of an export, each carrying its gold annotation (see :func:`choose_gold`).
 
     A task without a submitted, non-cancelled annotation is no document: it is left out and counted in
-    ``account`` (or, with ``unannotated="error"``, refused). ``account`` counts what the reading did.
+    ``account`` (or, with ``unannotated="error"``, refused); an export whose every task is left out is
+    refused (:class:`~vna_ner.labelstudio.account.NothingToBuild`). ``account`` counts what the reading did.
     """
     account = account if account is not None else Account()
     tasks = iter_tasks(path, schema, offsets=offsets, unannotated=unannotated, split_field=split_field)
@@ -720,6 +721,7 @@ def iter_documents(
         task.document.entities = gold.entities
         task.document.relations = gold.relations
         yield task.document
+    account.check_documents(str(path))
 
 
 def read_documents(path: Path, schema: Schema, **options: Any) -> list[Document]:

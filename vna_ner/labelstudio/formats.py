@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 
 from vna_ner.errors import InputError, Problem
 from vna_ner.labelstudio.schema import Schema
+from vna_ner.spans import shown
 
 CHOOSE = (
     "export the project from Label Studio as JSON or JSON-MIN, or give a JSONL file with one task per line"
@@ -164,7 +165,8 @@ def is_json_min(item: Any, schema: Schema) -> bool:
 
 
 def iter_raw_tasks(path: Path, schema: Schema) -> Iterator[tuple[Any, str | None]]:
-    """Each task of an export in Label Studio's JSON shape, with where it holds a lone surrogate, if it does.
+    """Each task of an export in Label Studio's JSON shape, with the problem that makes it unreadable, if any
+    (a lone surrogate; JSON-MIN records of one task that disagree on its data).
 
     Consecutive JSON-MIN records of one task id (one per annotation) become one task.
     """
@@ -175,15 +177,15 @@ def iter_raw_tasks(path: Path, schema: Schema) -> Iterator[tuple[Any, str | None
             raise _refuse(path, f"the first item is not a task ({_described(item, schema)}): {CHOOSE}")
         same_task = is_json_min(item, schema) and _task_id(item) == _task_id(pending[0]) if pending else False
         if pending and not same_task:
-            yield _task_of_json_min(pending, schema), _surrogate_in(pending, pending_suspect)
+            yield _task_of_json_min(pending, schema, pending_suspect)
             pending, pending_suspect = [], False
         if is_json_min(item, schema):
             pending.append(item)
             pending_suspect |= suspect
         else:
-            yield item, lone_surrogate(item) if suspect else None
+            yield item, _surrogate_problem(item) if suspect else None
     if pending:
-        yield _task_of_json_min(pending, schema), _surrogate_in(pending, pending_suspect)
+        yield _task_of_json_min(pending, schema, pending_suspect)
 
 
 def _task_id(record: dict[str, Any]) -> Any:
@@ -191,8 +193,9 @@ def _task_id(record: dict[str, Any]) -> Any:
     return record.get("id", object())
 
 
-def _surrogate_in(records: list[dict[str, Any]], suspect: bool) -> str | None:
-    return lone_surrogate(records) if suspect else None
+def _surrogate_problem(value: Any) -> str | None:
+    place = lone_surrogate(value)
+    return f"a lone surrogate at {place} is not valid Unicode: fix the text of the export" if place else None
 
 
 def _described(item: Any, schema: Schema) -> str:
@@ -211,14 +214,18 @@ def holds_regions(value: Any) -> bool:
     )
 
 
-def _task_of_json_min(records: list[dict[str, Any]], schema: Schema) -> dict[str, Any]:
-    """One task of the JSON format from the JSON-MIN records of its annotations.
+def _task_of_json_min(
+    records: list[dict[str, Any]], schema: Schema, suspect: bool
+) -> tuple[dict[str, Any], str | None]:
+    """One task of the JSON format from the JSON-MIN records of its annotations, and its problem if any.
 
     Region ids, which JSON-MIN drops, are numbered ``r1``, ``r2``… per annotation; JSON-MIN has no relations.
+    The records must agree on the task's data (its text above all): a task has one.
     """
     first = records[0]
     controls = {key for record in records for key, value in record.items() if _is_control(key, value, schema)}
     data = {key: value for key, value in first.items() if key not in JSON_MIN_META and key not in controls}
+    problem = _surrogate_problem(records) if suspect else _disagreement(records, data, controls)
     annotations = []
     for record in records:
         if record.get("annotation_id") is None and not controls & record.keys():
@@ -243,7 +250,22 @@ def _task_of_json_min(records: list[dict[str, Any]], schema: Schema) -> dict[str
         annotation = {"id": record.get("annotation_id"), "result": result}
         annotation |= {key: record[key] for key in ("created_at", "updated_at") if key in record}
         annotations.append(annotation)
-    return {"id": first.get("id"), "data": data, "annotations": annotations}
+    return {"id": first.get("id"), "data": data, "annotations": annotations}, problem
+
+
+def _disagreement(records: list[dict[str, Any]], data: dict[str, Any], controls: set[str]) -> str | None:
+    """How the JSON-MIN records of one task give it different data (a task has one text), or None."""
+    for number, record in enumerate(records[1:], start=2):
+        fields = data.keys() | (record.keys() - JSON_MIN_META - controls)
+        differs = sorted(key for key in fields if record.get(key) != data.get(key))
+        if differs:
+            first, other = (shown(r.get("annotation_id")) for r in (records[0], record))
+            return (
+                f"its JSON-MIN records #1 and #{number} (annotations {first} and {other}) give different "
+                f"{shown(differs[0])}: "
+                "the records of one task must hold the same data; export the project again"
+            )
+    return None
 
 
 def _is_control(key: str, value: Any, schema: Schema) -> bool:

@@ -336,6 +336,80 @@ def test_every_command_refuses_an_output_under_a_file_in_one_line(tmp_path, comm
     assert tree(tmp_path) == before
 
 
+LEADERBOARD_ADD = [
+    "leaderboard",
+    "add",
+    "--name",
+    "x",
+    "--split",
+    "test",
+    "--description",
+    "x",
+    "--data-seen",
+    "x",
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "written", "read"),
+    [
+        (["eval", "--predictions", "{pred}", "--output", "{pred}"], "{pred}", "{pred}"),
+        (["eval", "--predictions", "{pred}", "--output", "{link}"], "{link}", "{pred}"),
+        (["eval", "--predictions", "{pred}", "--html", "{data}/manifest.json"], "{data}/manifest.json",
+         "{data}"),
+        (["compare", "{other}", "{pred}", "--output", "{pred}"], "{pred}", "{pred}"),
+        (["to-labelstudio", "{pred}", "--split", "test", "--predictions", "{pred}"], "{pred}", "{pred}"),
+        (["diff", "{export}", "{export}", "--json", "{export}"], "{export}", "{export}"),
+        (["agreement", "{export}", "--output", "{export}"], "{export}", "{export}"),
+        ([*LEADERBOARD_ADD, "--predictions", "{pred}", "--board", "{pred}"], "{pred}", "{pred}"),
+        (
+            [*LEADERBOARD_ADD, "--predictions", "{dir}/LEADERBOARD.md", "--board", "{dir}/board.json"],
+            "{dir}/LEADERBOARD.md",
+            "{dir}/LEADERBOARD.md",
+        ),
+    ],
+)  # fmt: skip
+def test_no_command_overwrites_one_of_its_own_inputs(tmp_path, command, written, read):
+    (tmp_path / "data").mkdir()
+    for path in SHIPPED.rglob("*"):
+        if path.is_file():
+            (tmp_path / "data" / path.relative_to(SHIPPED)).parent.mkdir(exist_ok=True)
+            (tmp_path / "data" / path.relative_to(SHIPPED)).write_bytes(path.read_bytes())
+    predictions = (REPO / "eval" / "predictions" / "dictionary.test.jsonl").read_bytes()
+    for name in ("pred.jsonl", "other.jsonl", "LEADERBOARD.md"):
+        (tmp_path / name).write_bytes(predictions)
+    (tmp_path / "link.json").symlink_to(tmp_path / "pred.jsonl")
+    small_export(tmp_path / "export.json")
+    names = {
+        "pred": tmp_path / "pred.jsonl",
+        "other": tmp_path / "other.jsonl",
+        "link": tmp_path / "link.json",
+        "data": tmp_path / "data",
+        "export": tmp_path / "export.json",
+        "dir": tmp_path,
+    }
+    before = tree(tmp_path)
+    arguments = [part.format(**names) for part in command]
+    more = (
+        ["--data-dir", names["data"], "--readme", tmp_path / "README.md"] if "leaderboard" in command else []
+    )
+    more += ["--config", CONFIG] if command[0] in ("diff", "agreement", "to-labelstudio") else []
+    more += ["--data-dir", names["data"]] if command[0] in ("eval", "compare", "to-labelstudio") else []
+    result = run(*arguments, *more)
+    refused(
+        result, f"refusing to write {written.format(**names)}: it is ", f"{read.format(**names)}, an input"
+    )
+    assert tree(tmp_path) == before
+
+
+def test_a_command_refuses_to_write_one_file_as_two_of_its_outputs(tmp_path):
+    predictions = REPO / "eval" / "predictions" / "dictionary.test.jsonl"
+    report, same = tmp_path / "report", tmp_path / "sub" / ".." / "report"
+    result = run("eval", "--predictions", predictions, "--output", report, "--html", same)
+    refused(result, f"refusing to write {same}: {report} is another output of this command")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_commands_write_files_with_the_usual_permissions(tmp_path):
     previous = os.umask(0o022)
     try:

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,6 +125,25 @@ def _repository_file(kind: click.Path) -> Callable[[click.Context, click.Paramet
 
 def _schema(config: str | None) -> Schema:
     return load_schema(Path(config) if config else default_config())
+
+
+def _check_outputs(outputs: Sequence[str | Path | None], inputs: Sequence[str | Path | None]) -> None:
+    """Refuse, before any work, an output that cannot be written, that would overwrite one of the
+    command's inputs, or that is the same file as another output of the command."""
+    written: dict[Path, Path] = {}
+    for output in (Path(o) for o in outputs if o):
+        target = check_output(output, [Path(i) for i in inputs if i])
+        key = Path(os.path.abspath(target)).resolve()
+        if key in written:
+            raise OutputError(f"refusing to write {output}: {written[key]} is another output of this command")
+        written[key] = output
+
+
+def _data_folder(data_dir: str | None) -> Path:
+    """The built splits a command reads: --data-dir, else the shipped ones."""
+    from vna_ner.dataset.load import splits_dir
+
+    return Path(data_dir) if data_dir else splits_dir()
 
 
 config_option = click.option(
@@ -433,9 +452,9 @@ def to_labelstudio(
     from vna_ner.dataset.load import documents_of, load
     from vna_ner.labelstudio.tasks import document_to_task, write_tasks
 
-    check_output(Path(output))
-    schema = _schema(config)
     folder = Path(data_dir) if data_dir else None
+    _check_outputs([output], [_data_folder(data_dir), predictions, config])
+    schema = _schema(config)
     if predictions:
         from vna_ner.benchmark.predictions import predicted_documents, read_predictions
 
@@ -517,8 +536,7 @@ def diff(old: str, new: str, config: str | None, json_output: str | None) -> Non
     """
     from vna_ner.corpus.diff import diff_json, diff_releases, format_diff
 
-    if json_output:
-        check_output(Path(json_output))
+    _check_outputs([json_output], [old, new, config])
     schema = _schema(config)
     changes = diff_releases(_release_documents(Path(old), schema), _release_documents(Path(new), schema))
     click.echo(format_diff(changes))
@@ -540,8 +558,7 @@ def agreement(export: str, config: str | None, output: str | None) -> None:
     from vna_ner.corpus.agreement import pass_agreement
     from vna_ner.labelstudio.export import iter_tasks
 
-    if output:
-        check_output(Path(output))
+    _check_outputs([output], [export, config])
     figures = pass_agreement(iter_tasks(Path(export), _schema(config)))
     for name, comparison in figures.items():
         click.echo(f"{name} ({comparison['documents']} documents)")
@@ -575,10 +592,13 @@ readme_option = click.option(
 )
 
 
-def _check_board_outputs(board: str, readme: str) -> None:
-    """Refuse, before any work, a board or README that cannot be written (the rest goes beside the board)."""
-    for path in (board, readme):
-        check_output(Path(path))
+def _check_board_outputs(board: str, readme: str, inputs: Sequence[str | Path | None]) -> None:
+    """Refuse, before any work, a board, README or rendering beside the board that cannot be written or
+    would overwrite one of ``inputs``."""
+    from vna_ner.benchmark.leaderboard import CHART_NAME, MARKDOWN_NAME
+
+    beside = [Path(board).parent / name for name in (MARKDOWN_NAME, CHART_NAME)]
+    _check_outputs([board, readme, *beside], inputs)
 
 
 @main.group()
@@ -633,7 +653,7 @@ def leaderboard_add(
 
     from vna_ner.benchmark.leaderboard import Submission, add, check_renderable, render
 
-    _check_board_outputs(board, readme)
+    _check_board_outputs(board, readme, [predictions, throughput, data_dir])
     check_renderable(Path(readme))  # before the board is written
 
     submission = Submission(
@@ -677,7 +697,7 @@ def leaderboard_render(board: str, readme: str) -> None:
     """Rebuild LEADERBOARD.md, the README's leaderboard section and the per-label F1 chart from the board."""
     from vna_ner.benchmark.leaderboard import render
 
-    _check_board_outputs(board, readme)
+    _check_board_outputs(board, readme, [])
     for path in render(Path(board), Path(readme)):
         click.echo(f"wrote {path}")
 
@@ -739,9 +759,8 @@ def card(
     from vna_ner.labelstudio.export import iter_tasks, read_documents
 
     targets = [Path(card_path), Path(data_dir) / "README.md"]
-    if not check:
-        for target in targets:
-            check_output(target)
+    if not check:  # the card is read and rewritten, as is the splits folder's copy of it
+        _check_outputs(targets, [export, config, previous, errata_reasons])
     schema = _schema(config)
     splits = load_all(Path(data_dir))
     blocks = {
@@ -823,8 +842,7 @@ def evaluate_predictions(
     from vna_ner.benchmark.predictions import read_predictions
     from vna_ner.dataset.load import load
 
-    for path in filter(None, (output, html_path)):
-        check_output(Path(path))
+    _check_outputs([output, html_path], [predictions, _data_folder(data_dir)])
     gold = load(split=split, data_dir=Path(data_dir) if data_dir else None)
     read = read_predictions(Path(predictions), gold, allow_missing=allow_missing)
     report = evaluate(gold, read, coarse=coarse, strict_spans=strict_spans, bootstrap=bootstrap, seed=seed)
@@ -908,8 +926,7 @@ def compare(
     from vna_ner.benchmark.predictions import read_predictions
     from vna_ner.dataset.load import load
 
-    if output:
-        check_output(Path(output))
+    _check_outputs([output], [system_a, system_b, _data_folder(data_dir)])
     gold = load(split=split, data_dir=Path(data_dir) if data_dir else None)
     a, b = (read_predictions(Path(p), gold, allow_missing=allow_missing) for p in (system_a, system_b))
     comparison = compare_predictions(

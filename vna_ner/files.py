@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
@@ -31,18 +31,32 @@ def check_writable(folder: Path, for_path: Path | None = None) -> None:
         raise OutputError(f"cannot write {target}: the folder {existing} is not writable")
 
 
-def check_output(path: Path) -> Path:
+def check_output(path: Path, inputs: Iterable[Path] = ()) -> Path:
     """The file to write for ``path`` (a symlink is followed, as ``open(path, "w")`` would); checked.
 
-    Raises :class:`OutputError` if it is a folder, or its folder neither is nor could be made writable,
-    so that a command can refuse an output before doing any work.
+    Raises :class:`OutputError` if it is a folder, if its folder neither is nor could be made writable,
+    or if writing it would overwrite one of the command's ``inputs`` (a file, or a file in a folder), so
+    that a command can refuse an output before doing any work.
     """
     path = Path(path)
     target = path.resolve() if path.is_symlink() else path
     if target.is_dir():
         raise OutputError(f"cannot write {path}: it is a folder")
+    for given in map(Path, inputs):
+        if _overwrites(target, given):
+            what = "a file of " if given.is_dir() else ""
+            raise OutputError(f"refusing to write {path}: it is {what}{given}, an input of this command")
     check_writable(target.parent, path)
     return target
+
+
+def _overwrites(target: Path, given: Path) -> bool:
+    """Whether writing the existing or new file ``target`` replaces ``given`` or a file inside it."""
+    if not target.exists() or not given.exists():
+        return False
+    if given.is_dir():
+        return target.resolve().is_relative_to(given.resolve())
+    return os.path.samefile(target, given)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from helpers import REPO
 from vna_ner.cli import main
 from vna_ner.dataset.build import build
 from vna_ner.dataset.features import SPLITS
-from vna_ner.dataset.load import load
+from vna_ner.dataset.load import documents_of, load
 from vna_ner.dataset.split import RELAXATIONS, CorpusSummary, assign_splits
 from vna_ner.labelstudio.export import read_documents
 from vna_ner.labelstudio.schema import load_schema, parse_schema
@@ -241,3 +241,26 @@ def test_the_shipped_card_is_not_touched_by_a_rebuild_of_the_gold(tmp_path):
     shutil.copytree(REPO / "splits", out)
     build(REPO / "annotations" / "gold.json", load_schema(GOLD_CONFIG), out, progress=False)
     assert (out / "README.md").read_bytes() == (REPO / "splits" / "README.md").read_bytes()
+
+
+def test_the_coarse_view_of_another_projects_labels_is_refused_not_scored_as_nothing(tmp_path):
+    config, export = write_project(tmp_path, len(STORIES))
+    out = tmp_path / "out"
+    assert (
+        run("build", export, "--config", config, "--out", out, "--quiet", "--language", "en").exit_code == 0
+    )
+    predictions = tmp_path / "gold.test.jsonl"
+    lines = [
+        {"id": doc.id, "entities": [{"start": e.start, "end": e.end, "label": e.label} for e in doc.entities]}
+        for doc in documents_of(load(split="test", data_dir=out))
+    ]
+    predictions.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    full = run("eval", "--predictions", predictions, "--data-dir", out, "--bootstrap", "0")
+    assert full.exit_code == 0 and re.search(r"micro\s+1\.0000", full.output), full.output
+    coarse = run("eval", "--predictions", predictions, "--data-dir", out, "--coarse")
+    assert coarse.exit_code == 1
+    assert coarse.output == (
+        "error: 1 problem(s):\n  - the test split: --coarse maps the project's labels (PER, ORG, LOC, EVENT, "
+        "MISC, TITLE, DATE), and this dataset also has Named Person, Organization, Location, Misc, which it "
+        "would score as nothing; score the full view\n"
+    )

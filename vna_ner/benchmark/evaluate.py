@@ -16,7 +16,8 @@ both kinds, and relations with such an argument, never count as true positives.
 Coarse view (``coarse=True``), applied to gold and predictions alike: PER, ORG, LOC kept, EVENT and MISC
 become MISC, TITLE and DATE become O. Labels are mapped on the tags BEFORE chunking, so ``B-EVENT I-MISC`` is
 one MISC chunk in the coarse view and two in the full view (EVENT and MISC; strict mode: EVENT alone).
-It scores entities only (relations need TITLE arguments).
+It scores entities only (relations need TITLE arguments). It is the project's: a dataset with any other
+label is refused (another project's labels would all become O and score nothing).
 
 Relations (JSONL predictions only): a predicted relation is right when its label, its head span (tokens
 and type) and its tail span (tokens and type) all equal a gold relation's; per label and micro.
@@ -49,9 +50,11 @@ from tabulate import tabulate
 from vna_ner.benchmark.predictions import GoldTokens, Predictions, RelationKey, TokenSpan, project
 from vna_ner.dataset.chunks import Chunk, chunks
 from vna_ner.dataset.features import ALL
+from vna_ner.errors import InputError, Problem
 from vna_ner.files import write_text_atomically
 
 COARSE = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "EVENT": "MISC", "MISC": "MISC"}
+COARSE_DROPPED = ("TITLE", "DATE")  # the project's other labels, O in the coarse view
 MODES = ("default", "strict")
 MODE_TITLES = {"default": "default mode (conlleval-compatible)", "strict": "strict mode (IOB2)"}
 
@@ -252,6 +255,8 @@ def evaluate(
     table = gold.with_format("arrow")[:]
     if tuple(table.column("id").to_pylist()) != tokens.ids or table.num_rows != len(tokens.bounds) - 1:
         raise ValueError("these predictions were read against another gold split")
+    if coarse:
+        check_coarse(tokens.entity_labels, tokens.split)
     names, labels = _view(tokens.tag_names, coarse)
     true_tags = names[pc.list_flatten(table.column("ner_tags")).to_numpy()]
     pred_tags = names[predictions.tags]
@@ -308,6 +313,17 @@ def evaluate(
         folds=folds,
         folds_declared=predictions.folds_declared,
     )
+
+
+def check_coarse(labels: Sequence[str], split: str | None) -> None:
+    """Refuse the coarse view of a split with labels it does not know (:class:`InputError`)."""
+    unknown = [label for label in labels if label not in COARSE and label not in COARSE_DROPPED]
+    if unknown:
+        message = (
+            f"--coarse maps the project's labels ({', '.join([*COARSE, *COARSE_DROPPED])}), and this "
+            f"dataset also has {', '.join(unknown)}, which it would score as nothing; score the full view"
+        )
+        raise InputError([Problem(f"the {split or 'gold'} split", message)])
 
 
 def _view(tag_names: Sequence[str], coarse: bool) -> tuple[np.ndarray, tuple[str, ...]]:

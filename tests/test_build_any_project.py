@@ -264,3 +264,45 @@ def test_the_coarse_view_of_another_projects_labels_is_refused_not_scored_as_not
         "MISC, TITLE, DATE), and this dataset also has Named Person, Organization, Location, Misc, which it "
         "would score as nothing; score the full view\n"
     )
+
+
+def test_to_labelstudio_writes_only_labels_the_projects_config_has(tmp_path):
+    config, export = write_project(tmp_path, len(STORIES))
+    out = tmp_path / "out"
+    assert (
+        run("build", export, "--config", config, "--out", out, "--quiet", "--language", "en").exit_code == 0
+    )
+    (story_09, story_10) = documents_of(load(split="test", data_dir=out))
+    predictions = tmp_path / "system.test.jsonl"
+    lines = [
+        {"id": story_09.id, "entities": [{"start": 0, "end": 4, "label": LOC}]},
+        {"id": story_10.id, "entities": [{"start": 0, "end": 4, "label": ORG}, {"start": 14, "end": 21,
+                                                                                 "label": MISC}]},
+    ]  # fmt: skip
+    predictions.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    tasks = tmp_path / "tasks.json"
+    written = run("to-labelstudio", tasks, "--split", "test", "--predictions", predictions, "--data-dir", out,
+                  "--config", config)  # fmt: skip
+    assert written.exit_code == 0, written.output
+    results = [task["predictions"][0]["result"] for task in json.loads(tasks.read_text("utf-8"))]
+    assert [[r["value"]["labels"] for r in result] for result in results] == [[[LOC]], [[ORG], [MISC]]]
+    tasks.unlink()
+    fix = (
+        "is not one of the config's (PER, ORG, LOC, TITLE, DATE, EVENT, MISC): "
+        "pass the labeling config of the Label Studio project with --config"
+    )
+    refused = run("to-labelstudio", tasks, "--split", "test", "--predictions", predictions, "--data-dir", out)
+    assert refused.exit_code == 1 and not tasks.exists()
+    assert refused.output.splitlines()[1:] == [
+        f"  - {predictions}, document {story_09.id}, region p1: entity label 'Location' (1 in all) {fix}",
+        f"  - {predictions}, document {story_10.id}, region p1: entity label 'Organization' (1 in all) {fix}",
+        f"  - {predictions}, document {story_10.id}, region p2: entity label 'Misc' (1 in all) {fix}",
+    ]
+    lines[0]["entities"][0]["label"] = "LOC"  # the vna-ner config's label, not the dataset's
+    predictions.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    unknown = run("to-labelstudio", tasks, "--split", "test", "--predictions", predictions, "--data-dir", out,
+                  "--config", config)  # fmt: skip
+    assert unknown.exit_code == 1 and not tasks.exists()
+    assert f"{predictions}:1 (document {story_09.id}), region entity 0 [0, 4): unknown label 'LOC'" in (
+        unknown.output
+    )

@@ -448,9 +448,13 @@ def to_labelstudio(
     model_version: str,
     config: str | None,
 ) -> None:
-    """Write the dataset's documents as Label Studio tasks to OUTPUT: gold as annotations, or predictions."""
+    """Write the dataset's documents as Label Studio tasks to OUTPUT: gold as annotations, or predictions.
+
+    The tasks are for the Label Studio project of --config: a label (gold or predicted) that its config does
+    not have is refused, and so is a predicted label the dataset does not have, on its line.
+    """
     from vna_ner.dataset.load import documents_of, load
-    from vna_ner.labelstudio.tasks import document_to_task, write_tasks
+    from vna_ner.labelstudio.tasks import check_labels, document_to_task, write_tasks
 
     folder = Path(data_dir) if data_dir else None
     _check_outputs([output], [_data_folder(data_dir), predictions, config])
@@ -465,6 +469,7 @@ def to_labelstudio(
     else:
         splits = [split] if split else list(SPLITS)
         documents = [d for name in splits for d in documents_of(load(split=name, data_dir=folder))]
+    check_labels(documents, schema, predictions or str(_data_folder(data_dir)))
     tasks = [
         document_to_task(d, schema, as_predictions=bool(predictions), model_version=model_version)
         for d in documents

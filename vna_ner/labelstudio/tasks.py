@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from vna_ner.documents import Document, Relation, Span
+from vna_ner.errors import InputError, Problem
 from vna_ner.files import write_text_atomically
 from vna_ner.labelstudio.schema import Schema
 
@@ -37,6 +39,34 @@ def annotation_result(
         for relation in relations
     ]
     return result
+
+
+def check_labels(documents: Iterable[Document], schema: Schema, source: str) -> None:
+    """Refuse documents holding a label the config does not have: the Label Studio project the tasks are
+    for could not show those regions. Each such label is said once, at its first document, with its count.
+    """
+    found: dict[tuple[str, str], tuple[str, str]] = {}  # (kind, label) -> (first document, first region)
+    counts: Counter[tuple[str, str]] = Counter()
+    for document in documents:
+        named = [("entity", span.label, span.id) for span in document.entities]
+        named += [("relation", r.label, f"relation {r.head}->{r.tail}") for r in document.relations]
+        for kind, label, region in named:
+            known = schema.entity_labels if kind == "entity" else schema.relation_labels
+            if label not in known:
+                found.setdefault((kind, label), (document.id, region))
+                counts[kind, label] += 1
+    problems = [
+        Problem(
+            f"{source}, document {document}",
+            f"{kind} label {label!r} ({counts[kind, label]} in all) is not one of the config's "
+            f"({', '.join(schema.entity_labels if kind == 'entity' else schema.relation_labels)}): pass "
+            "the labeling config of the Label Studio project with --config",
+            region,
+        )
+        for (kind, label), (document, region) in found.items()
+    ]
+    if problems:
+        raise InputError(problems)
 
 
 def document_to_task(

@@ -33,7 +33,7 @@ from vna_ner.dataset.features import SPLITS
 from vna_ner.dataset.load import documents_of, load
 from vna_ner.documents import Document, Provenance, Relation, Span
 from vna_ner.errors import InputError
-from vna_ner.labelstudio.account import Account
+from vna_ner.labelstudio.account import NothingToBuild
 from vna_ner.labelstudio.export import iter_tasks, read_documents
 from vna_ner.labelstudio.schema import load_schema
 from vna_ner.labelstudio.tasks import document_to_task, write_tasks
@@ -295,10 +295,11 @@ def test_a_fetched_prediction_reads_back_as_the_document_entities_and_relations(
     assert (read.entities, read.relations) == (document.entities, document.relations)
 
 
-def test_an_export_with_only_predictions_is_no_gold_and_its_tasks_are_left_out(prediction_round_trip):
-    account = Account()
-    assert read_documents(prediction_round_trip.path, SCHEMA, account=account) == []
-    assert (account.tasks, dict(account.left_out)) == (1, {"only predictions": 1})
+def test_an_export_with_only_predictions_is_no_gold_and_is_refused(prediction_round_trip):
+    with pytest.raises(NothingToBuild, match=r"every task is left out \(only predictions: 1\)") as caught:
+        read_documents(prediction_round_trip.path, SCHEMA)
+    account = caught.value.account
+    assert (account.tasks, account.documents, dict(account.left_out)) == (1, 0, {"only predictions": 1})
 
 
 # --- 4. offline: any document survives the task file and the IOB2 tags ----------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from click.testing import CliRunner
@@ -67,3 +68,20 @@ def test_dataset_info_in_the_card_declares_the_shipped_features_and_sizes():
 
 def test_the_splits_folder_carries_the_card_as_its_readme():
     assert (SPLITS / "README.md").read_text() == CARD.read_text()
+
+
+def test_a_changed_leaderboard_makes_the_headroom_table_stale(tmp_path):
+    board = json.loads((REPO / "eval" / "leaderboard.json").read_text("utf-8"))
+    best = max(
+        (e for e in board["entries"] if e["view"] == "full" and not e["gold_entities"]),
+        key=lambda e: (e["split"] == "all", e["split"] == "test", e["scores"]["entities"]["strict"]["f1"]),
+    )
+    best["scores"]["entities"]["strict"]["f1"] = 0.5
+    changed = tmp_path / "leaderboard.json"
+    changed.write_text(json.dumps(board), "utf-8")
+    result = CliRunner().invoke(
+        main,
+        ["card", str(REPO / "annotations/gold.json"), "--config", str(CONFIG), "--card", str(CARD),
+         "--data-dir", str(SPLITS), "--board", str(changed), "--check"],
+    )  # fmt: skip
+    assert result.exit_code == 1 and "stale:" in result.output

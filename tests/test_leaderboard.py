@@ -17,6 +17,7 @@ from vna_ner.benchmark.leaderboard import (
     Submission,
     add,
     check,
+    headroom_markdown,
     read_board,
     render_markdown,
     render_readme_section,
@@ -509,3 +510,37 @@ def test_an_all_document_entry_keeps_its_fold_spread_and_out_of_fold_count(repo:
     assert result.exit_code == 0, result.output
     assert "g (all, full view): strict micro F1 1.0000" in result.output
     assert "## All documents (out-of-fold)" in (repo / "eval" / "LEADERBOARD.md").read_text("utf-8")
+
+
+def test_the_headroom_is_the_agreement_ceiling_minus_the_best_headline_system():
+    def entry(name: str, split: str, f1: float, relations: float | None = None, **extra: Any) -> dict:
+        scores = {
+            "entities": {"strict": {"f1": f1}},
+            "relations": None if relations is None else {"f1": relations},
+        }
+        return {"name": name, "split": split, "view": "full", "scores": scores, **extra}
+
+    board = {
+        "entries": [
+            entry("a", "all", 0.75),
+            entry("b", "all", 0.8125, relations=0.5),
+            entry("c", "test", 0.9),  # not the headline: the all-document score ranks
+            entry("rules", "all", 1.0, relations=0.625, gold_entities=True),  # entity score not a result
+        ]
+    }
+    figures = {
+        "p1_vs_p2": {
+            "documents": 16,
+            "entities": {"micro": {"f1": 0.95}},
+            "relations": {"micro": {"f1": 0.9}},
+        }
+    }
+    rows = [
+        [cell.strip() for cell in line.split("|")[1:-1]]
+        for line in headroom_markdown(board, figures, "p1_vs_p2").splitlines()[2:]
+    ]
+    assert rows == [
+        ["entities, micro F1", "95.0", "81.2 (b, all documents, out-of-fold)", "13.7"],  # 95 - 81.25
+        ["relations, end-to-end", "90.0", "50.0 (b, all documents, out-of-fold)", "40.0"],
+        ["relations, gold entities given", "90.0", "62.5 (rules, all documents, out-of-fold)", "27.5"],
+    ]

@@ -743,6 +743,14 @@ def leaderboard_render(board: str, readme: str) -> None:
     callback=_repository_file(click.Path(exists=True, dir_okay=False)),
     help="The reason of each change (JSON); a change without a reason is an error.",
 )
+@click.option(
+    "--board",
+    default="eval/leaderboard.json",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    callback=_repository_file(click.Path(exists=True, dir_okay=False)),
+    help="The leaderboard whose best systems the card's headroom table sets against the agreement ceiling.",
+)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the card is not what the data gives.")
 def card(
     export: str,
@@ -751,13 +759,16 @@ def card(
     data_dir: str,
     previous: str,
     errata_reasons: str,
+    board: str,
     check: bool,
 ) -> None:
-    """Regenerate the dataset card's YAML and statistics from the built splits and the gold EXPORT.
+    """Regenerate the dataset card's YAML, statistics, agreement, headroom and errata from the built
+    splits, the gold EXPORT and the leaderboard.
 
     The card is also copied to DATA_DIR/README.md, so the splits folder is a Hub-style dataset.
     EXPORT defaults to annotations/gold.json of a vna-ner checkout (refused outside one).
     """
+    from vna_ner.benchmark.leaderboard import headroom_markdown, read_board
     from vna_ner.corpus.agreement import pass_agreement
     from vna_ner.corpus.diff import diff_releases, errata_markdown, read_reasons
     from vna_ner.dataset.card import agreement_block, card_metadata, load_all, render_card, statistics_block
@@ -768,9 +779,11 @@ def card(
         _check_outputs(targets, [export, config, previous, errata_reasons])
     schema = _schema(config)
     splits = load_all(Path(data_dir))
+    figures = pass_agreement(iter_tasks(Path(export), schema))
     blocks = {
         "statistics": lambda: statistics_block(splits),
-        "agreement": lambda: agreement_block(pass_agreement(iter_tasks(Path(export), schema))),
+        "agreement": lambda: agreement_block(figures),
+        "headroom": lambda: headroom_markdown(read_board(Path(board)), figures, "pass1_vs_pass2"),
         "errata": lambda: errata_markdown(
             diff_releases(read_documents(Path(previous), schema), read_documents(Path(export), schema)),
             read_reasons(Path(errata_reasons)),

@@ -671,3 +671,42 @@ def render(board_path: Path, readme: Path = README) -> list[Path]:
     write_text_atomically(markdown, render_markdown(board, board_path, readme))
     write_text_atomically(readme, section)
     return [markdown, readme, chart]
+
+
+# Headroom: the agreement ceiling against the best system
+
+
+def headroom_markdown(board: dict[str, Any], agreement: dict[str, dict[str, Any]], between: str) -> str:
+    """The agreement of ``between`` (a comparison of :func:`vna_ner.corpus.agreement.pass_agreement`) as
+    a ceiling, against the best full-view system on the headline (test where none has an all-document
+    entry), for entities and for relations in each setting: a Markdown table, in %.
+    """
+    figures = agreement[between]
+    split = HEADLINE if _entity_entries(board, HEADLINE, "full") else "test"
+    relation_split = HEADLINE if _relation_entries(board, HEADLINE) else "test"
+    relations = _relation_entries(board, relation_split)
+    rows = []
+    candidates = [
+        ("entities, micro F1", figures["entities"]["micro"]["f1"], split,
+         _entity_entries(board, split, "full"), _strict_f1),
+        ("relations, end-to-end", figures["relations"]["micro"]["f1"], relation_split,
+         [e for e in relations if not e.get("gold_entities")], _relation_f1),
+        ("relations, gold entities given", figures["relations"]["micro"]["f1"], relation_split,
+         [e for e in relations if e.get("gold_entities")], _relation_f1),
+    ]  # fmt: skip
+    for what, ceiling, where, entries, key in candidates:
+        best = _ranked(entries, key)[0] if entries else None
+        shown = "—" if best is None else f"{100 * key(best):.1f} ({best['name']}, {_split_name(where)})"
+        gap = "—" if best is None else f"{100 * (ceiling - key(best)):.1f}"
+        rows.append([what, f"{100 * ceiling:.1f}", shown, gap])
+    headers = [
+        "F1 (%)",
+        f"Agreement ceiling ({between}, {figures['documents']} docs)",
+        "Best system",
+        "Headroom",
+    ]
+    return tabulate(rows, headers, tablefmt="github", disable_numparse=True)
+
+
+def _split_name(split: str) -> str:
+    return "all documents, out-of-fold" if split == HEADLINE else f"{split} split"

@@ -685,3 +685,33 @@ def test_a_file_without_relations_says_no_relations_predicted_in_eval_and_compar
     # compare scores entities only: no table of zeros
     assert "relation" not in compared.output.replace(str(tmp_path), "").lower()
     assert "ΔF1 = F1(A) − F1(B) = +0.0000" in compared.output
+
+
+def test_each_folds_score_is_seqevals_on_that_folds_sentences(tmp_path: Path):
+    # The gold of every document, every second entity dropped and every third relabelled.
+    whole = load(split="all")
+    lines = []
+    for doc in documents_of(whole):
+        spans = [
+            {"start": s.start, "end": s.end, "label": "MISC" if k % 3 == 0 else s.label}
+            for k, s in enumerate(doc.entities)
+            if k % 2
+        ]
+        lines.append(json.dumps({"id": doc.id, "entities": spans}))
+    path = tmp_path / "p.all.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    predicted = read_predictions(path, whole)
+    report = evaluate(whole, predicted, bootstrap=0)
+    names = whole.features["ner_tags"].feature.names
+    per_fold: dict[int, tuple[list, list]] = {}
+    for number, row in enumerate(whole):
+        tags = predicted.document_tags(number)
+        bounds = [*row["sentence_starts"], len(tags)]
+        true, pred = per_fold.setdefault(row["fold"], ([], []))
+        true += [[names[t] for t in row["ner_tags"][a:b]] for a, b in itertools.pairwise(bounds)]
+        pred += [tags[a:b] for a, b in itertools.pairwise(bounds)]
+    assert report.folds is not None
+    for mode, options in (("default", {}), ("strict", {"mode": "strict", "scheme": IOB2})):
+        expected = {fold: f1_score(t, p, zero_division=0, **options) for fold, (t, p) in per_fold.items()}
+        assert report.folds.f1[mode] == pytest.approx(expected, abs=1e-12)
+        assert 0 < min(expected.values()) < max(expected.values()) < 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -265,3 +267,134 @@ def test_spacy_docs_keep_the_dataset_tokens_and_map_entities_back_to_characters(
     assert [t.text for t in doc] == tokens.tokens
     assert labelled(text, spacy_docs.entity_spans(tokens, doc)) == [("président", "TITLE"), ("To Lam", "PER")]
     assert labelled(text, spacy_docs.entity_spans(tokens, doc, {"PER": "PER"})) == [("To Lam", "PER")]
+
+
+# Out of fold: no document is predicted by a model that saw it
+
+
+def test_out_of_fold_predicts_each_fold_by_a_model_of_the_other_folds_only():
+    documents = [
+        dataclasses.replace(document("Hanoi"), id=name, fold=fold)
+        for name, fold in (("a", 0), ("b", 1), ("c", 0), ("d", 2))
+    ]
+
+    def fit(training: list) -> list[str]:
+        return sorted(d.id for d in training)
+
+    def predict(seen: list[str], held_out: list) -> list[dict]:
+        return [{"id": d.id, "seen": seen} for d in held_out]
+
+    lines, seconds = baseline_io.out_of_fold(documents, fit, predict)
+
+    assert lines == [
+        {"id": "a", "seen": ["b", "d"]},
+        {"id": "b", "seen": ["a", "c", "d"]},
+        {"id": "c", "seen": ["b", "d"]},
+        {"id": "d", "seen": ["a", "b", "c"]},
+    ]
+    assert seconds >= 0
+
+
+# CRF
+
+
+crf = _baseline("crf") if importlib.util.find_spec("sklearn_crfsuite") else None
+
+
+@pytest.mark.skipif(crf is None, reason="needs sklearn-crfsuite")
+def test_crf_shapes_collapse_character_class_runs():
+    assert [crf.shape(t) for t in ("Hanoi", "ASEAN-5", "2025", "l’", "Đà")] == ["Xx", "X-d", "d", "x’", "Xx"]
+
+
+@pytest.mark.skipif(crf is None, reason="needs sklearn-crfsuite")
+def test_crf_features_see_two_neighbours_and_the_sentence_edges():
+    features = crf.token_features(["Le", "président", "To", "Lam"], 1)
+
+    assert features["lower"] == "président"
+    assert (features["suffix2"], features["suffix3"], features["prefix3"]) == ("nt", "ent", "pré")
+    assert features["-1:lower"] == "le" and features["-1:title"] is True
+    assert features["+2:shape"] == "Xx" and features["+1:lower"] == "to"
+    assert features["-2:BOS"] is True and "-2:lower" not in features
+    assert crf.token_features(["Hanoi"], 0)["+1:EOS"] is True
+
+
+@pytest.mark.skipif(crf is None, reason="needs sklearn-crfsuite")
+def test_crf_sequences_are_the_sentences_with_their_gold_iob2_tags():
+    text = "Le président To Lam . Il part"
+    tokens = document(text, [(3, 12, "TITLE"), (13, 19, "PER")], sentence_starts=[0, 5])
+
+    features, tags = crf.sequences([tokens])
+
+    assert crf.sentence_bounds(tokens) == [(0, 5), (5, 7)]
+    assert tags == [["O", "B-TITLE", "B-PER", "I-PER", "O"], ["O", "O"]]
+    assert [[f["lower"] for f in sentence] for sentence in features] == [
+        ["le", "président", "to", "lam", "."],
+        ["il", "part"],
+    ]
+
+
+@pytest.mark.skipif(crf is None, reason="needs sklearn-crfsuite")
+def test_crf_learns_a_name_after_a_title_and_predicts_character_spans():
+    train = [
+        document(f"le ministre {name} arrive", [(3, 11, "TITLE"), (12, 12 + len(name), "PER")])
+        for name in ("Nam", "Binh", "Lan", "Hoa", "Minh", "Tuan")
+    ]
+    model = crf.train_crf(train, 0.0, 0.01)
+    text = "le ministre Phuc arrive"
+
+    assert labelled(text, crf.predict_entities(model, document(text))) == [
+        ("ministre", "TITLE"),
+        ("Phuc", "PER"),
+    ]
+
+
+# Relation classifier
+
+relation_classifier = _baseline("relation_classifier") if importlib.util.find_spec("sklearn") else None
+
+
+@pytest.mark.skipif(relation_classifier is None, reason="needs scikit-learn")
+def test_relation_candidates_are_ordered_pairs_of_a_sentence_with_a_label_pair_seen():
+    text = "Nam , ministre . Binh"
+    spans = spans_of(text, [("Nam", "PER"), ("ministre", "TITLE"), ("Binh", "PER")])
+    tokens = document(text, spans, sentence_starts=[0, 4])
+
+    pairs = relation_classifier.candidates(tokens, spans, frozenset({("PER", "TITLE"), ("PER", "PER")}))
+
+    assert pairs == [(0, 1)]
+
+
+@pytest.mark.skipif(relation_classifier is None, reason="needs scikit-learn")
+def test_relation_features_describe_the_pair_and_the_words_between_outside_entities():
+    text = "le ministre Nam a reçu le vice-ministre Binh hier"
+    spans = spans_of(
+        text, [("ministre", "TITLE"), ("Nam", "PER"), ("vice-ministre", "TITLE"), ("Binh", "PER")]
+    )
+    tokens = document(text, spans)
+
+    features = relation_classifier.pair_features(tokens, spans, 3, 1)  # Binh -> Nam, written backwards
+
+    assert features["pair"] == "PER>PER" and features["head_first"] is False
+    assert features["distance"] == "5"  # a reçu le vice-ministre: 4 tokens, bucket <= 5
+    assert features["entities_between"] == "1" and features["label_between=TITLE"] is True
+    assert {k for k in features if k.startswith("word=")} == {"word=a", "word=reçu", "word=le"}
+    assert (features["first_word"], features["last_word"]) == ("a", "le")
+    assert (features["before"], features["after"]) == ("ministre", "hier")
+
+
+@pytest.mark.skipif(relation_classifier is None, reason="needs scikit-learn")
+def test_relation_classifier_learns_from_gold_pairs_and_keeps_label_pairs_seen():
+    train = []
+    for person, other in (("Nam", "Binh"), ("Lan", "Hoa"), ("Minh", "Tuan"), ("Phuc", "Long")):
+        text = f"{person} , ministre , a reçu {other}"
+        spans = spans_of(text, [(person, "PER"), ("ministre", "TITLE"), (other, "PER")])
+        train.append(document(text, spans, relations=[(0, 1, "HAS_TITLE"), (0, 2, "MEETS")]))
+    model = relation_classifier.fit(train)
+    text = "Thanh , ministre , a reçu Quang , Hanoi"
+    spans = spans_of(text, [("Thanh", "PER"), ("ministre", "TITLE"), ("Quang", "PER"), ("Hanoi", "LOC")])
+
+    assert model.allowed == {("PER", "TITLE", "HAS_TITLE"), ("PER", "PER", "MEETS")}
+    assert set(relation_classifier.predict(model, document(text, spans), spans)) == {
+        (0, 1, "HAS_TITLE"),
+        (0, 2, "MEETS"),
+    }

@@ -1,7 +1,10 @@
-"""Plumbing shared by the baseline scripts: the documents they read, the prediction JSONL they write, timing.
+"""Plumbing shared by the baseline scripts: the documents they read, the prediction JSONL they write, timing,
+and the two protocols they follow (:func:`run`).
 
-Every baseline predicts the validation and test splits and writes ``eval/predictions/<system>.<split>.jsonl``
-(the format ``vna_ner.benchmark.predictions`` reads) and ``<system>.<split>.throughput.json`` beside it.
+Every baseline writes ``eval/predictions/<system>.<split>.jsonl`` (the format that
+``vna_ner.benchmark.predictions`` reads) and ``<system>.<split>.throughput.json`` beside it, for the
+validation and test splits (a model made from the train split) and for ``all`` (every document predicted
+out of fold: by a model made from the other folds' documents only).
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from datasets import Dataset
 ROOT = Path(__file__).resolve().parents[2]
 PREDICTIONS = ROOT / "eval" / "predictions"
 PREDICTED_SPLITS = ("validation", "test")
+ALL = "all"
 TIMING_REPEATS = 3
 
 CharSpan = tuple[int, int, str]
 T = TypeVar("T")
+Model = TypeVar("Model")
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class TokenizedDocument:
     sentence_starts: list[int]
     entities: list[CharSpan]
     relations: list[tuple[int, int, str]] = dataclasses.field(default_factory=list)
+    fold: int = 0
 
     @property
     def spaces(self) -> list[bool]:
@@ -76,9 +82,17 @@ def tokenized_documents(dataset: Dataset) -> list[TokenizedDocument]:
                 relations=[
                     (index[r["head"]], index[r["tail"]], relation_names[r["label"]]) for r in row["relations"]
                 ],
+                fold=row["fold"],
             )
         )
     return documents
+
+
+def load_documents(split: str) -> list[TokenizedDocument]:
+    """The documents of a split of the shipped dataset; ``all``: every document, train first."""
+    import vna_ner
+
+    return tokenized_documents(vna_ner.load(split=split))
 
 
 def prediction_line(
@@ -131,3 +145,41 @@ def write_throughput(system: str, split: str, documents: list[TokenizedDocument]
     path = PREDICTIONS / f"{system}.{split}.throughput.json"
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def out_of_fold(
+    documents: list[TokenizedDocument],
+    fit: Callable[[list[TokenizedDocument]], Model],
+    predict: Callable[[Model, list[TokenizedDocument]], list[dict]],
+) -> tuple[list[dict], float]:
+    """Each fold's documents predicted by ``fit`` of the other folds' documents (never of their own).
+
+    The prediction lines in the order of ``documents``, and the prediction seconds summed over the folds.
+    """
+    lines: dict[str, dict] = {}
+    seconds = 0.0
+    for fold in sorted({document.fold for document in documents}):
+        held_out = [document for document in documents if document.fold == fold]
+        model = fit([document for document in documents if document.fold != fold])
+        predicted, took = timed(lambda model=model, held_out=held_out: predict(model, held_out))
+        lines.update(zip((document.id for document in held_out), predicted, strict=True))
+        seconds += took
+    return [lines[document.id] for document in documents], seconds
+
+
+def run(
+    system: str,
+    fit: Callable[[list[TokenizedDocument]], Model],
+    predict: Callable[[Model, list[TokenizedDocument]], list[dict]],
+    fit_train: Callable[[list[TokenizedDocument]], Model] | None = None,
+) -> None:
+    """Write ``system``'s predictions: validation and test by a model of the train split (``fit_train``,
+    default ``fit``), and ``all`` out of fold (:func:`out_of_fold`, with ``fit``)."""
+    model = (fit_train or fit)(load_documents("train"))
+    for split in PREDICTED_SPLITS:
+        documents = load_documents(split)
+        lines, seconds = timed(lambda documents=documents: predict(model, documents))
+        print(write_predictions(system, split, lines), write_throughput(system, split, documents, seconds))
+    documents = load_documents(ALL)
+    lines, seconds = out_of_fold(documents, fit, predict)
+    print(write_predictions(system, ALL, lines), write_throughput(system, ALL, documents, seconds))

@@ -1,4 +1,5 @@
-"""Dictionary baseline: tag every token sequence that was a gold entity in TRAIN with its label there.
+"""Dictionary baseline: tag every token sequence that was a gold entity of the training documents with its
+label there (the train split for validation and test; the other four folds for each fold's documents).
 
 Matching is case-sensitive, on the dataset's tokens, left to right, longest match first; a sequence seen with
 several labels gets its most frequent one (ties: the label first in alphabetical order). All 7 labels.
@@ -11,16 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from baseline_io import (
-    PREDICTED_SPLITS,
-    CharSpan,
-    TokenizedDocument,
-    prediction_line,
-    timed,
-    tokenized_documents,
-    write_predictions,
-    write_throughput,
-)
+from baseline_io import CharSpan, TokenizedDocument, prediction_line, run
 
 SYSTEM = "dictionary"
 Gazetteer = dict[tuple[str, ...], str]
@@ -71,16 +63,10 @@ def predict(gazetteer: Gazetteer, document: TokenizedDocument) -> list[CharSpan]
     ]
 
 
-def main() -> None:
-    import vna_ner
-
-    gazetteer = build_gazetteer(tokenized_documents(vna_ner.load(split="train")))
-    for split in PREDICTED_SPLITS:
-        documents = tokenized_documents(vna_ner.load(split=split))
-        predicted, seconds = timed(lambda docs=documents: [predict(gazetteer, d) for d in docs])
-        lines = [prediction_line(d.id, spans) for d, spans in zip(documents, predicted, strict=True)]
-        print(write_predictions(SYSTEM, split, lines), write_throughput(SYSTEM, split, documents, seconds))
+def predict_lines(gazetteer: Gazetteer, documents: list[TokenizedDocument]) -> list[dict]:
+    """The prediction lines of ``documents``."""
+    return [prediction_line(document.id, predict(gazetteer, document)) for document in documents]
 
 
 if __name__ == "__main__":
-    main()
+    run(SYSTEM, build_gazetteer, predict_lines)

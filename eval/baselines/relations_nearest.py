@@ -1,5 +1,6 @@
 """Relation baseline on GOLD entities: nearest-neighbour and pattern rules inside each sentence, with every
-word list learned from the TRAIN split's gold relations by :func:`learn_rules` (nothing typed in by hand).
+word list learned by :func:`learn_rules` from the gold relations of the training documents (the train split
+for validation and test; the other four folds for each fold's documents), nothing typed in by hand.
 
 It is given the gold entities of the split it predicts (its entity scores are not a result) and adds:
 
@@ -16,7 +17,7 @@ It is given the gold entities of the split it predicts (its entity scores are no
 A gap is the words between two entities, outside every entity (so no cue is a name, a date or a title).
 Cues are its word n-grams (1 to 3 words, lower-cased) in the candidate pairs of train, kept when they occur
 in at least ``MIN_SUPPORT`` related pairs and at least ``MIN_PRECISION`` of the candidate pairs holding them
-are related; only the shortest such n-grams are kept. No validation or test text is read to make a rule.
+are related; only the shortest such n-grams are kept. No predicted document's text is read to make a rule.
 
     python eval/baselines/relations_nearest.py
 """
@@ -29,16 +30,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from baseline_io import (
-    PREDICTED_SPLITS,
-    CharSpan,
-    TokenizedDocument,
-    prediction_line,
-    timed,
-    tokenized_documents,
-    write_predictions,
-    write_throughput,
-)
+from baseline_io import CharSpan, TokenizedDocument, prediction_line, run
 
 SYSTEM = "relations_nearest"
 IndexedRelation = tuple[int, int, str]
@@ -217,25 +209,18 @@ def predict(
     return relations
 
 
-def main() -> None:
-    import vna_ner
-
-    rules = learn_rules(tokenized_documents(vna_ner.load(split="train")))
-    for split in PREDICTED_SPLITS:
-        documents = tokenized_documents(vna_ner.load(split=split))
-        entities = [sorted(d.entities) for d in documents]
-        predicted, seconds = timed(
-            lambda documents=documents, entities=entities: [
-                predict(d.text, spans, d.sentences(), rules)
-                for d, spans in zip(documents, entities, strict=True)
-            ]
+def predict_lines(rules: Rules, documents: list[TokenizedDocument]) -> list[dict]:
+    """The prediction lines of ``documents``: their gold entities, sorted, and the relations found."""
+    lines = []
+    for document in documents:
+        entities = sorted(document.entities)
+        lines.append(
+            prediction_line(
+                document.id, entities, predict(document.text, entities, document.sentences(), rules)
+            )
         )
-        lines = [
-            prediction_line(d.id, spans, relations)
-            for d, spans, relations in zip(documents, entities, predicted, strict=True)
-        ]
-        print(write_predictions(SYSTEM, split, lines), write_throughput(SYSTEM, split, documents, seconds))
+    return lines
 
 
 if __name__ == "__main__":
-    main()
+    run(SYSTEM, learn_rules, predict_lines)

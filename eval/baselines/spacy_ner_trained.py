@@ -1,8 +1,10 @@
-"""Trained spaCy NER: fr_core_news_md's NER (its tok2vec and vectors) fine-tuned on TRAIN to the 7 labels.
+"""Trained spaCy NER: fr_core_news_md's NER (its tok2vec and vectors) fine-tuned to the 7 labels.
 
-Training follows ``spacy_ner_trained.cfg``: fixed seed, CPU, the checkpoint with the best validation entity F1
-is kept (early stopping). The model is written to a temporary folder and deleted (``--keep-model DIR`` keeps
-it); only the predictions are committed.
+Training follows ``spacy_ner_trained.cfg`` (fixed seed, CPU). On the train split (the model that predicts
+validation and test), the checkpoint with the best validation entity F1 is kept (early stopping). Out of
+fold (``all``), each fold's model trains on the other four folds for a fixed ``FOLD_STEPS`` steps and the
+last checkpoint is kept: no held-out document chooses anything. Models are trained in temporary folders and
+deleted (``--keep-model DIR`` keeps the train split's); only the predictions are committed.
 
     python eval/baselines/spacy_ner_trained.py
 """
@@ -14,21 +16,17 @@ import tempfile
 from pathlib import Path
 
 import spacy
-from baseline_io import (
-    PREDICTED_SPLITS,
-    TokenizedDocument,
-    prediction_line,
-    timed,
-    tokenized_documents,
-    write_predictions,
-    write_throughput,
-)
+from baseline_io import TokenizedDocument, load_documents, prediction_line, run
 from spacy.cli.train import train
+from spacy.language import Language
 from spacy.tokens import DocBin
 from spacy_docs import entity_spans, to_doc
 
 SYSTEM = "spacy_ner_trained"
 CONFIG = Path(__file__).with_name("spacy_ner_trained.cfg")
+FOLD_STEPS = 500
+"""Training steps of each fold's model, fixed beforehand (the CPU budget of five trainings; about the step
+count where the train split's model stops improving on validation)."""
 
 
 def write_corpus(documents: list[TokenizedDocument], path: Path) -> Path:
@@ -38,50 +36,54 @@ def write_corpus(documents: list[TokenizedDocument], path: Path) -> Path:
     return path
 
 
-def train_model(config: Path, folder: Path) -> Path:
-    """Train on TRAIN, select on VALIDATION; the path of the best checkpoint."""
-    import vna_ner
-
-    corpora = {
-        f"paths.{name}": str(
-            write_corpus(tokenized_documents(vna_ner.load(split=split)), folder / f"{name}.spacy")
-        )
-        for name, split in (("train", "train"), ("dev", "validation"))
+def train_model(
+    documents: list[TokenizedDocument], folder: Path, dev: list[TokenizedDocument] | None = None
+) -> Language:
+    """Train on ``documents`` in ``folder``: with ``dev``, its best checkpoint; else ``FOLD_STEPS`` steps."""
+    overrides = {
+        "paths.train": str(write_corpus(documents, folder / "train.spacy")),
+        "paths.dev": str(write_corpus(dev or documents, folder / "dev.spacy")),
     }
-    train(config, folder / "model", overrides=corpora, use_gpu=-1)
-    return folder / "model" / "model-best"
+    if dev is None:  # fixed steps, one evaluation (on the training documents, which chooses nothing)
+        overrides |= {"training.max_steps": FOLD_STEPS, "training.eval_frequency": FOLD_STEPS}
+        overrides |= {"training.patience": 0}
+    train(CONFIG, folder / "model", overrides=overrides, use_gpu=-1)
+    return spacy.load(folder / "model" / ("model-best" if dev is not None else "model-last"))
 
 
-def predict_splits(model: Path) -> None:
-    """Write the predictions and throughput of the model at ``model`` on the predicted splits."""
-    import vna_ner
+def fit(documents: list[TokenizedDocument]) -> Language:
+    """A fold's model: ``FOLD_STEPS`` steps on ``documents``, trained in a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix=f"{SYSTEM}-") as folder:
+        return train_model(documents, Path(folder))
 
-    nlp = spacy.load(model)
-    for split in PREDICTED_SPLITS:
-        documents = tokenized_documents(vna_ner.load(split=split))
 
-        def predict(documents=documents):
-            docs = nlp.pipe(to_doc(nlp.vocab, document) for document in documents)
-            return [entity_spans(d, doc) for d, doc in zip(documents, docs, strict=True)]
-
-        predicted, seconds = timed(predict)
-        lines = [prediction_line(d.id, spans) for d, spans in zip(documents, predicted, strict=True)]
-        print(write_predictions(SYSTEM, split, lines), write_throughput(SYSTEM, split, documents, seconds))
+def predict_lines(nlp: Language, documents: list[TokenizedDocument]) -> list[dict]:
+    """The prediction lines of ``documents``."""
+    docs = nlp.pipe(to_doc(nlp.vocab, document) for document in documents)
+    return [
+        prediction_line(document.id, entity_spans(document, doc))
+        for document, doc in zip(documents, docs, strict=True)
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, default=CONFIG)
     parser.add_argument(
-        "--keep-model", type=Path, help="Folder to train in and keep the model (default: temp)."
+        "--keep-model",
+        type=Path,
+        help="Folder to train the train split's model in and keep it (default: temp).",
     )
-    arguments = parser.parse_args()
-    if arguments.keep_model:
-        arguments.keep_model.mkdir(parents=True, exist_ok=True)
-        predict_splits(train_model(arguments.config, arguments.keep_model))
-        return
-    with tempfile.TemporaryDirectory(prefix="spacy_ner_trained-") as folder:
-        predict_splits(train_model(arguments.config, Path(folder)))
+    keep = parser.parse_args().keep_model
+
+    def fit_train(documents: list[TokenizedDocument]) -> Language:
+        """The train split's model, its checkpoint chosen on validation."""
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            return train_model(documents, keep, load_documents("validation"))
+        with tempfile.TemporaryDirectory(prefix=f"{SYSTEM}-") as folder:
+            return train_model(documents, Path(folder), load_documents("validation"))
+
+    run(SYSTEM, fit, predict_lines, fit_train)
 
 
 if __name__ == "__main__":

@@ -287,11 +287,12 @@ def test_out_of_fold_predicts_each_fold_by_a_model_of_the_other_folds_only():
     lines, seconds = baseline_io.out_of_fold(documents, fit, predict)
 
     assert lines == [
-        {"id": "a", "seen": ["b", "d"]},
-        {"id": "b", "seen": ["a", "c", "d"]},
-        {"id": "c", "seen": ["b", "d"]},
-        {"id": "d", "seen": ["a", "b", "c"]},
+        {"id": "a", "fold": 0, "seen": ["b", "d"]},
+        {"id": "b", "fold": 1, "seen": ["a", "c", "d"]},
+        {"id": "c", "fold": 0, "seen": ["b", "d"]},
+        {"id": "d", "fold": 2, "seen": ["a", "b", "c"]},
     ]
+    assert list(lines[0]) == ["id", "fold", "seen"]
     assert seconds >= 0
 
 

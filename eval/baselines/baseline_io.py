@@ -154,7 +154,8 @@ def out_of_fold(
 ) -> tuple[list[dict], float]:
     """Each fold's documents predicted by ``fit`` of the other folds' documents (never of their own).
 
-    The prediction lines in the order of ``documents``, and the prediction seconds summed over the folds.
+    The prediction lines in the order of ``documents``, each declaring the fold its model was made without
+    (``"fold"``, which ``vna-ner eval`` checks), and the prediction seconds summed over the folds.
     """
     lines: dict[str, dict] = {}
     seconds = 0.0
@@ -162,7 +163,8 @@ def out_of_fold(
         held_out = [document for document in documents if document.fold == fold]
         model = fit([document for document in documents if document.fold != fold])
         predicted, took = timed(lambda model=model, held_out=held_out: predict(model, held_out))
-        lines.update(zip((document.id for document in held_out), predicted, strict=True))
+        for document, line in zip(held_out, predicted, strict=True):
+            lines[document.id] = {"id": line["id"], "fold": fold} | line
         seconds += took
     return [lines[document.id] for document in documents], seconds
 

@@ -4,8 +4,9 @@ with classic word-shape and context features; all 7 labels, IOB2.
 Features of a token (:func:`token_features`): its lower-cased form, 2- and 3-letter suffixes, 3-letter
 prefix, whether it is title-case, upper-case or digits, its shape (``Xxxx``, ``dd``), and the same facts but
 the affixes for its neighbours at -2 .. +2 (``BOS``/``EOS`` at sentence edges). Training: L-BFGS, at most
-``MAX_ITERATIONS`` iterations, L1/L2 weights ``C1``/``C2`` fixed beforehand (the values of sklearn-crfsuite's
-own tutorial; nothing is tuned on any document). Predicted tags become chunks by the package's chunker
+``MAX_ITERATIONS`` iterations; the L1/L2 weights ``c1``/``c2`` are chosen from :data:`GRID` (fixed
+beforehand) by cross-validation INSIDE the training documents, grouped by their fold, on strict micro F1: no
+document the model predicts is read to choose them. Predicted tags become chunks by the package's chunker
 (seqeval's rule), sentence by sentence.
 
 End to end, the same training documents also train the relation classifier
@@ -22,13 +23,16 @@ from dataclasses import dataclass
 
 import relation_classifier
 from baseline_io import CharSpan, TokenizedDocument, prediction_line, run
+from seqeval.metrics import f1_score
+from seqeval.scheme import IOB2
 from sklearn_crfsuite import CRF
 
 from vna_ner.dataset.chunks import chunks
 
 SYSTEM = "crf"
 MAX_ITERATIONS = 100
-C1, C2 = 0.1, 0.1
+GRID = tuple(itertools.product((0.05, 0.25), (0.01, 0.1)))
+"""The (c1, c2) pairs the inner cross-validation tries."""
 
 
 def _character_class(character: str) -> str:
@@ -101,11 +105,32 @@ def sequences(documents: list[TokenizedDocument]) -> tuple[list[list[dict]], lis
     return features, tags
 
 
-def train_crf(documents: list[TokenizedDocument], c1: float = C1, c2: float = C2) -> CRF:
+def train_crf(documents: list[TokenizedDocument], c1: float, c2: float) -> CRF:
     """A CRF trained on the sentences of ``documents`` with L1/L2 weights ``c1``, ``c2``."""
     crf = CRF(algorithm="lbfgs", c1=c1, c2=c2, max_iterations=MAX_ITERATIONS, all_possible_transitions=True)
     crf.fit(*sequences(documents))
     return crf
+
+
+def choose_weights(documents: list[TokenizedDocument]) -> tuple[float, float]:
+    """The (c1, c2) of :data:`GRID` with the best strict micro F1 in a cross-validation of ``documents``
+    grouped by their fold (the first in the grid on a tie, or with fewer than two folds)."""
+    folds = sorted({document.fold for document in documents})
+    if len(folds) < 2:
+        return GRID[0]
+
+    def score(c1: float, c2: float) -> float:
+        gold, predicted = [], []
+        for fold in folds:
+            held_out = [document for document in documents if document.fold == fold]
+            crf = train_crf([document for document in documents if document.fold != fold], c1, c2)
+            features, tags = sequences(held_out)
+            gold += tags
+            predicted += [crf.predict_single(sentence) for sentence in features]
+        return f1_score(gold, predicted, mode="strict", scheme=IOB2)
+
+    scores = [score(c1, c2) for c1, c2 in GRID]
+    return GRID[scores.index(max(scores))]
 
 
 @dataclass(frozen=True)
@@ -117,8 +142,8 @@ class Model:
 
 
 def fit(documents: list[TokenizedDocument]) -> Model:
-    """The CRF and the relation classifier, both trained on ``documents``."""
-    return Model(train_crf(documents), relation_classifier.fit(documents))
+    """The CRF (weights chosen inside ``documents``) and the relation classifier, both from ``documents``."""
+    return Model(train_crf(documents, *choose_weights(documents)), relation_classifier.fit(documents))
 
 
 def predict_entities(crf: CRF, document: TokenizedDocument) -> list[CharSpan]:

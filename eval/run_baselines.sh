@@ -5,7 +5,8 @@
 # then check the board. Rerun after the splits are rebuilt. Needs the baselines extra:
 # pip install -e '.[baselines]'. PYTHON=/path/to/python picks the interpreter (default: python).
 # Byte for byte: fixed seeds, a fixed hash seed and one BLAS/OpenMP thread (only the throughput files and
-# the board's dates change). About 25 minutes on 2 CPU cores, most of it the six spaCy trainings.
+# the board's dates change). About an hour on 2 shared CPU cores: the six spaCy trainings ~35 min, the CRF's
+# inner cross-validations ~15 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python}"
@@ -43,7 +44,7 @@ add spacy_ner_trained spacy_ner_trained.py \
   "fr_core_news_md's NER (tok2vec, vectors) fine-tuned to the 7 labels, seed 0, CPU. On train: checkpoint chosen by validation F1 (so its validation scores are optimistic). Out of fold: 400 steps on the other four folds, last checkpoint." \
   "train (training), validation (checkpoint choice); out of fold: the other four folds (training)"
 add crf crf.py \
-  "Linear-chain CRF (sklearn-crfsuite, L-BFGS, c1 = c2 = 0.1 fixed a priori): word, affix, case and shape features of the token and its neighbours at +-2; 7 labels. Relations end to end: the relation_classifier over the CRF's entities." \
+  "Linear-chain CRF (sklearn-crfsuite, L-BFGS; c1, c2 chosen by cross-validation inside the training folds): word, affix, case and shape features of the token and its neighbours at +-2; 7 labels. Relations end to end: the relation_classifier over the CRF's entities." \
   "train (training); out of fold: the other four folds (training)"
 add relations_nearest relations_nearest.py \
   "Relation rules on GOLD entities (entity scores are not a result): TITLE to nearest PER, TITLE + connector + ORG, X (ACRONYM), X (LOC), meeting and visit cues; connectors and cues learned from the training documents' relations." \

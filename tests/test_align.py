@@ -132,3 +132,39 @@ def test_no_span_crosses_a_sentence_start():
         (0, 3, "ORG"),
         (4, 5, "ORG"),
     ]
+
+
+def _token_by_token(text: str, spans: list[tuple[int, int]]) -> tuple[list[tuple[int, int]], list[int]]:
+    """How tokenize read spaCy's tokens before ``Doc.to_array``: one Python object at a time, cut after."""
+    from vna_ner.dataset.align import pipeline
+
+    nlp, raw, new_sentence = pipeline("fr"), [], True
+    for token in nlp(text):
+        new_sentence = new_sentence or token.is_sent_start
+        if token.text.isspace():
+            new_sentence = new_sentence or "\n" in token.text
+            continue
+        raw.append((token.idx, token.idx + len(token.text), new_sentence))
+        new_sentence = False
+    cuts = sorted({edge for span in spans for edge in span})
+    offsets = []
+    for start, end in ((s, e) for s, e, _ in raw):
+        inner = [cut for cut in cuts if start < cut < end]
+        offsets += list(zip([start, *inner], [*inner, end], strict=True))
+    firsts = {start for start, _, first in raw if first}
+    return offsets, [i for i, (start, _) in enumerate(offsets) if start in firsts]
+
+
+def test_tokens_and_sentences_read_as_arrays_are_those_read_token_by_token():
+    import random
+
+    rng = random.Random(7)
+    pieces_of_text = [*"abcéXY .!?,;'’-\n\t()«»09", "  ", "\n\n", " \n ", "📝", "l'", "M.", "etc.", "\u00a0"]
+    for _ in range(400):
+        text = "".join(rng.choice(pieces_of_text) for _ in range(rng.randint(1, 60)))
+        spans, position = [], 0
+        while position < len(text) - 1 and rng.random() < 0.7:
+            start = rng.randint(position, len(text) - 1)
+            position = rng.randint(start + 1, len(text))
+            spans.append((start, position))
+        assert tokenize(text, spans) == _token_by_token(text, spans), (text, spans)

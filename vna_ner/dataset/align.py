@@ -11,11 +11,12 @@ length is tokenized in bounded memory (spaCy refuses texts over a million charac
 from __future__ import annotations
 
 import bisect
-import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -68,12 +69,35 @@ def split_at(offsets: Iterable[Offsets], boundaries: Iterable[int]) -> list[Offs
     >>> split_at([(0, 14)], [4])
     [(0, 4), (4, 14)]
     """
-    cuts = sorted(set(boundaries))
-    result: list[Offsets] = []
-    for start, end in offsets:
-        inner = cuts[bisect.bisect_right(cuts, start) : bisect.bisect_left(cuts, end)]
-        result.extend(itertools.pairwise([start, *inner, end]) if inner else [(start, end)])
-    return result
+    pairs = np.array(list(offsets), dtype=np.int64).reshape(-1, 2)
+    cuts = np.array(sorted(set(boundaries)), dtype=np.int64)
+    starts, ends = _cut_tokens(pairs[:, 0], pairs[:, 1], cuts)
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _cut_tokens(starts: np.ndarray, ends: np.ndarray, cuts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`split_at` on arrays, in one ordered pass: tokens in text order, ``cuts`` sorted and unique.
+
+    Each cut strictly inside a token (at most one: tokens do not overlap) ends a piece of it and starts
+    the next.
+    """
+    if not len(cuts) or not len(starts):
+        return starts, ends
+    owner = np.searchsorted(starts, cuts, side="right") - 1  # the last token starting at or before each cut
+    clipped = np.maximum(owner, 0)
+    inside = (owner >= 0) & (starts[clipped] < cuts) & (cuts < ends[clipped])
+    if not inside.any():
+        return starts, ends
+    inner = cuts[inside]
+    per_token = np.bincount(owner[inside], minlength=len(starts))
+    first = np.arange(len(starts)) + np.concatenate(([0], np.cumsum(per_token)[:-1]))
+    total = len(starts) + len(inner)
+    is_first, is_last = np.zeros(total, dtype=bool), np.zeros(total, dtype=bool)
+    is_first[first], is_last[first + per_token] = True, True
+    new_starts, new_ends = np.empty(total, dtype=np.int64), np.empty(total, dtype=np.int64)
+    new_starts[is_first], new_starts[~is_first] = starts, inner
+    new_ends[is_last], new_ends[~is_last] = ends, inner
+    return new_starts, new_ends
 
 
 def tokenize(
@@ -87,28 +111,42 @@ def tokenize(
     >>> tokenize("Nguyen Xuan Phuceffectuera", [(0, 16)])[0]
     [(0, 6), (7, 11), (12, 16), (16, 26)]
     """
+    starts, ends, sentence_starts = token_arrays(text, spans, language, piece)
+    return list(zip(starts.tolist(), ends.tolist(), strict=True)), sentence_starts.tolist()
+
+
+def token_arrays(
+    text: str, spans: Iterable[Offsets] = (), language: str = LANGUAGE, piece: int = PIECE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`tokenize` as arrays (int64): token starts, token ends, indices of sentence-first tokens.
+
+    spaCy's tokens are read with ``Doc.to_array`` (offset, length, whitespace, sentence start) instead
+    of one Python object per token.
+    """
+    from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START
+
     spans = sorted(spans)
     nlp = pipeline(language)
-    raw: list[tuple[int, int, bool]] = []
-    new_sentence = True
+    parts = []
     for first, last in pieces(text, spans, piece):
         doc = nlp.tokenizer(text[first:last])  # not nlp(): it refuses texts over nlp.max_length
         for _, component in nlp.pipeline:
             doc = component(doc)
-        new_sentence = True  # a piece starts a sentence: pieces are cut at line breaks where possible
-        for token in doc:
-            if token.is_sent_start:
-                new_sentence = True
-            if token.text.isspace():
-                new_sentence = new_sentence or "\n" in token.text
-                continue
-            start = first + token.idx
-            raw.append((start, start + len(token.text), new_sentence))
-            new_sentence = False
-    starts = {start for start, _, first in raw if first}
-    offsets = split_at(((s, e) for s, e, _ in raw), [edge for span in spans for edge in span])
-    sentence_starts = [i for i, (start, _) in enumerate(offsets) if start in starts]
-    return offsets, sentence_starts
+        columns = doc.to_array([IDX, LENGTH, IS_SPACE, SENT_START]).astype(np.int64)
+        starts, lengths, space = first + columns[:, 0], columns[:, 1], columns[:, 2] == 1
+        # A sentence opens at the piece's start (pieces are cut at line breaks where possible), at a
+        # token the sentencizer marks and at a line break: its first token that is not whitespace.
+        marks = columns[:, 3] == 1
+        for i in np.flatnonzero(space).tolist():
+            marks[i] |= "\n" in text[starts[i] : starts[i] + lengths[i]]
+        seen = np.cumsum(marks)
+        words = np.flatnonzero(~space)
+        since = np.concatenate(([-1], seen[words[:-1]]))  # marks seen up to the previous word token
+        parts.append((starts[words], starts[words] + lengths[words], seen[words] > since[: len(words)]))
+    starts, ends, opens = (np.concatenate(column) for column in zip(*parts, strict=True))
+    cuts = np.unique(np.array([edge for span in spans for edge in span], dtype=np.int64))
+    cut_starts, cut_ends = _cut_tokens(starts, ends, cuts)
+    return cut_starts, cut_ends, np.flatnonzero(np.isin(cut_starts, starts[opens]))
 
 
 def pieces(text: str, spans: Sequence[Offsets], size: int = PIECE) -> Iterator[Offsets]:

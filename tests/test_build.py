@@ -13,8 +13,9 @@ from click.testing import CliRunner
 from helpers import CONFIG, REPO, region, task, write_export
 from vna_ner.cli import main
 from vna_ner.dataset.align import iob2_to_spans
-from vna_ner.dataset.build import build, content_hash, document_rows, previous_splits, write_manifest
+from vna_ner.dataset.build import build, document_rows, previous_splits, write_manifest
 from vna_ner.dataset.build_folder import check_out, is_build
+from vna_ner.dataset.encode import content_hash
 from vna_ner.dataset.features import SPLITS
 from vna_ner.dataset.load import load
 from vna_ner.dataset.stats import split_statistics
@@ -180,29 +181,39 @@ def test_the_streamed_manifest_is_what_json_dumps_writes(tmp_path):
     assert streamed.getvalue() == json.dumps(expected, indent=2, sort_keys=True) + "\n"
 
 
-@pytest.mark.parametrize(
-    ("second_read", "difference"),
-    [
-        (lambda docs: docs[:2], "2 documents, there were 3"),
-        (lambda docs: [docs[0], docs[2], docs[1]], "document #2 is 'doc-3', it was 'doc-2'"),
-        (lambda docs: [*docs, docs[0]], "more than the 3 documents there were"),
-    ],
-)
-def test_an_export_that_changes_between_the_two_reads_fails_the_build(
-    tmp_path, monkeypatch, second_read, difference
-):
-    export = write_export(tmp_path / "e.json", [task(n, f"Hanoi {n}", []) for n in (1, 2, 3)])
+def test_the_build_reads_the_export_once_and_stages_its_rows_for_the_split_files(tmp_path, monkeypatch):
     reads = []
 
-    def changing(path, schema, **options):
+    def counted(path, schema, **options):
         reads.append(path)
-        documents = list(iter_documents(path, schema, **options))
-        return documents if len(reads) == 1 else second_read(documents)
+        return iter_documents(path, schema, **options)
 
-    monkeypatch.setattr("vna_ner.dataset.build.iter_documents", changing)
-    with pytest.raises(InputError, match=f"the export changed between the build's two reads: {difference}"):
-        build(export, SCHEMA, tmp_path / "out", progress=False)
-    assert list(tmp_path.iterdir()) == [export]  # no output, no staging folder, no scratch files
+    monkeypatch.setattr("vna_ner.dataset.build.iter_documents", counted)
+    build(GOLD, SCHEMA, tmp_path / "out", progress=False)
+    assert reads == [GOLD]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder, no scratch file left
+
+
+def test_every_number_of_workers_writes_the_same_files(rebuilt, tmp_path):
+    out = tmp_path / "two"
+    build(GOLD, SCHEMA, out, progress=False, keep=previous_splits(RELEASE_1_0), workers=2)
+    files = sorted(p.relative_to(rebuilt) for p in rebuilt.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    for path in files:
+        assert (out / path).read_bytes() == (rebuilt / path).read_bytes(), path
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_document_the_tags_cannot_give_back_fails_after_the_export_is_validated(tmp_path, workers):
+    crossing = task(2, "Nguyen\nXuan Phuc arrive.", [region("r1", 0, 16, "Nguyen\nXuan Phuc", "PER")])
+    export = write_export(tmp_path / "e.json", [task(1, "Hanoi", []), crossing, task(3, "Hué", [])])
+    with pytest.raises(InputError, match=r"document doc-2: entity \[0, 16\) PER .* is not given back"):
+        build(export, SCHEMA, tmp_path / "out", progress=False, workers=workers)
+    assert list(tmp_path.iterdir()) == [export]
+    bad = task(4, "Hanoi", [region("r9", 0, 5, "Hanoi", "CITY")])
+    export = write_export(tmp_path / "e.json", [crossing, bad])
+    with pytest.raises(InputError, match="unknown label 'CITY'"):  # the reader's problems come first
+        build(export, SCHEMA, tmp_path / "out", progress=False, workers=workers)
 
 
 def test_previous_splits_streams_the_manifest_and_refuses_a_foreign_one(rebuilt, tmp_path):

@@ -305,6 +305,14 @@ def write_config(export: str, output: str) -> None:
     type=click.Choice(["arrow", "parquet"]),
     help="File format of the splits (Parquet is the Hub viewer's).",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Processes that tokenize the documents while the export is read; the splits are the same for "
+    "any number. Each worker costs about 100 MB of memory.",
+)
 def build(
     export: str,
     config: str | None,
@@ -319,6 +327,7 @@ def build(
     split_field: str | None,
     language: str,
     fmt: str,
+    workers: int,
 ) -> None:
     """Build the splits from EXPORT, write their card, and print the summary table.
 
@@ -377,6 +386,7 @@ def build(
             fmt=fmt,
             folds=folds,
             keep_folds=keep_folds,
+            workers=workers,
         )
     finally:
         pa.set_memory_pool(pool)

@@ -41,6 +41,9 @@ class InputError(ValueError):
         tail = f"\n  … and {more} more" if more > 0 else ""
         super().__init__(f"{len(self.problems)} problem(s):\n{shown}{tail}")
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[list[Problem]]]:
+        return InputError, (self.problems,)  # pickled whole, e.g. from a build's worker process
+
 
 class OutputError(OSError):
     """An output path vna-ner cannot or will not write; the message is one line a user can act on."""

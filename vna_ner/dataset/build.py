@@ -1,9 +1,12 @@
 """Build the Arrow splits from a Label Studio export: validate, tokenize, tag, split, write.
 
-Two streaming passes over the export keep memory small: the first validates every task and keeps
-only what splitting needs (:class:`~vna_ner.dataset.split.CorpusSummary`, packed columns), the second
-tokenizes each document and appends it to its split's Arrow file, in small batches, while the
-manifest's entries go to temporary files. Everything is written to a staging folder that replaces
+One streaming read of the export keeps memory small: each task is validated, what splitting needs is
+kept (:class:`~vna_ner.dataset.split.CorpusSummary`, packed columns), and the document is tokenized,
+packed into Arrow columns (:mod:`~vna_ner.dataset.encode`) and staged on disk in export order. Once
+the splits are assigned, the staged rows are streamed into their split's files, in small batches,
+while the manifest's entries go to temporary files. The per-document work (tokenizing, tagging,
+hashing, packing) can run in worker processes (``workers``); the output is the same for any number.
+Everything is written to a staging folder that replaces
 ``out`` only on success, so a failed build leaves nothing half-written; which folders ``out`` may be,
 and the swap, are :mod:`vna_ner.dataset.build_folder`'s.
 
@@ -18,12 +21,15 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import multiprocessing
+import os
 import shutil
 import tempfile
-from collections import Counter
+import threading
+from collections import deque
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any, TextIO
@@ -31,18 +37,12 @@ from typing import Any, TextIO
 import ijson
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from datasets import Features
 from datasets.arrow_writer import ArrowWriter, ParquetWriter
 from tqdm.auto import tqdm
 
-from vna_ner.dataset.align import (
-    LANGUAGE,
-    MisalignmentError,
-    iob2_to_spans,
-    pipeline,
-    spans_to_iob2,
-    tokenize,
-)
+from vna_ner.dataset.align import LANGUAGE, pipeline
 from vna_ner.dataset.build_folder import (
     CARD,
     MANIFEST,
@@ -52,7 +52,8 @@ from vna_ner.dataset.build_folder import (
     staged,
 )
 from vna_ner.dataset.card import generic_card
-from vna_ner.dataset.features import CONFIGS, FORMATS, SPLITS, features_for
+from vna_ner.dataset.encode import HASH, Encoding, aligned, compact, document_batch, sentence_table
+from vna_ner.dataset.features import CONFIGS, FORMATS, SPLITS, document_features, features_for
 from vna_ner.dataset.folds import FOLDS, FoldAssignment, KeptFolds, assign_folds
 from vna_ner.dataset.split import RATIOS, Assignment, CorpusSummary, KeptSplits, assign_splits, missing_labels
 from vna_ner.dataset.stats import Tally
@@ -62,7 +63,9 @@ from vna_ner.labelstudio.account import Account
 from vna_ner.labelstudio.export import OffsetPolicy, Unannotated, iter_documents
 from vna_ner.labelstudio.schema import Schema
 
-WRITER_BATCH = 100  # rows held per Arrow writer before a record batch is written
+WRITER_BATCH = 100  # rows of each record batch (Parquet: row group) of a split file
+FOLD = pa.field("fold", pa.int32())  # assigned once every document is read: added as the rows are written
+STAGED = 256  # documents tokenized, packed and staged together (the unit of work of a worker process)
 
 
 def previous_splits(out: Path) -> KeptSplits:
@@ -118,45 +121,20 @@ def read_folds(out: Path) -> dict[str, Any] | None:
         return next(ijson.items(stream, "folds", use_float=True), None)
 
 
-def content_hash(document: Document) -> str:
-    """SHA-256 of a document's text, entities and relations in canonical JSON."""
-    payload = {
-        "text": document.text,
-        "entities": [[s.start, s.end, s.label] for s in sorted(document.entities)],
-        "relations": sorted([r.head, r.tail, r.label] for r in document.relations),
-    }
-    canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def document_rows(
     document: Document, language: str = LANGUAGE, fold: int = 0
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The ``documents`` row and the ``sentences`` rows of one document, tokenized for ``language``,
-    both carrying the document's cross-validation ``fold``.
+    both carrying the document's cross-validation ``fold``, as Python values (labels as names).
 
     Raises :class:`InputError` if the tags do not give back exactly the gold entities.
     """
-    offsets, sentence_starts = tokenize(
-        document.text, [(s.start, s.end) for s in document.entities], language
-    )
-    gold = [(span.start, span.end, span.label) for span in sorted(document.entities)]
-    try:
-        tags = spans_to_iob2(offsets, gold)
-    except MisalignmentError as error:
-        raise InputError([Problem(f"document {document.id}", str(error))]) from error
-    lost = sorted(set(gold) - set(iob2_to_spans(offsets, tags, sentence_starts)))
-    if lost:
-        start, end, label = lost[0]
-        raise InputError(
-            [
-                Problem(
-                    f"document {document.id}",
-                    f"entity [{start}, {end}) {label} {document.text[start:end]!r} is not given back by the "
-                    "IOB2 tags cut at sentence starts (it crosses a sentence break or overlaps an entity)",
-                )
-            ]
-        )
+    labels = sorted({span.label for span in document.entities})
+    tag_names = ["O", *(f"{p}-{label}" for label in labels for p in ("B", "I"))]
+    tokenized = aligned(document, labels, language)
+    offsets = list(zip(tokenized.starts.tolist(), tokenized.ends.tolist(), strict=True))
+    tags = [tag_names[code] for code in tokenized.tags.tolist()]
+    sentence_starts = tokenized.sentence_starts.tolist()
     tokens = [document.text[start:end] for start, end in offsets]
     row = {
         "id": document.id,
@@ -188,27 +166,50 @@ def document_rows(
 
 
 class _SplitWriters:
-    """One Arrow (or Parquet) writer per (configuration, split), all under one folder."""
+    """One Arrow (or Parquet) writer per (configuration, split), all under one folder, fed with Arrow
+    tables and writing record batches of exactly :data:`WRITER_BATCH` rows (the last one fewer), as
+    ``ArrowWriter`` fed one encoded row at a time would.
+    """
 
     def __init__(self, folder: Path, schema: Schema, fmt: str = "arrow"):
-        self.features: dict[str, Features] = {c: features_for(c, schema) for c in CONFIGS}
         self.writers: dict[tuple[str, str], ArrowWriter] = {}
+        self.pending: dict[tuple[str, str], list[pa.Table]] = {}
         self.sizes: dict[str, dict[str, tuple[int, int]]] = {}  # (rows, bytes), once closed
         writer_class = ParquetWriter if fmt == "parquet" else ArrowWriter
         for config in CONFIGS:
             (folder / config).mkdir(parents=True)
+            features: Features = features_for(config, schema)
             for split in SPLITS:
                 self.writers[config, split] = writer_class(
-                    features=self.features[config],
+                    features=features,
                     path=str(folder / config / f"{split}.{fmt}"),
                     writer_batch_size=WRITER_BATCH,
                 )
+                self.pending[config, split] = []
 
-    def write(self, config: str, split: str, row: dict[str, Any]) -> None:
-        self.writers[config, split].write(self.features[config].encode_example(row))
+    def write(self, config: str, split: str, rows: pa.Table) -> None:
+        """Append ``rows`` to the split's file; whole batches are written, the rest is held."""
+        pending = self.pending[config, split]
+        pending.append(rows)
+        held = sum(len(table) for table in pending)
+        if held < WRITER_BATCH:
+            return
+        table = pa.concat_tables(pending).combine_chunks()
+        full = held - held % WRITER_BATCH
+        for first in range(0, full, WRITER_BATCH):
+            self._write(config, split, table.slice(first, WRITER_BATCH))
+        pending[:] = [table.slice(full)] if held > full else []
+
+    def _write(self, config: str, split: str, rows: pa.Table) -> None:
+        columns = [compact(column.combine_chunks()) for column in rows.columns]
+        self.writers[config, split].write_table(pa.Table.from_arrays(columns, schema=rows.schema))
 
     def close(self) -> None:
         for (config, split), writer in self.writers.items():
+            pending = self.pending[config, split]
+            if pending:
+                self._write(config, split, pa.concat_tables(pending))
+                pending.clear()
             self.sizes.setdefault(config, {})[split] = writer.finalize()
             writer.close()
 
@@ -230,6 +231,7 @@ def build(
     fmt: str = "arrow",
     folds: int = FOLDS,
     keep_folds: KeptFolds | None = None,
+    workers: int = 1,
 ) -> dict[str, dict[str, Any]]:
     """Build ``out/<config>/<split>.<fmt>``, ``out/manifest.json`` and the card from ``export``; return
     the statistics (those of :func:`~vna_ner.dataset.stats.split_statistics`, counted while writing).
@@ -242,8 +244,10 @@ def build(
     The manifest records how documents were assigned, what gave way and which labels each split lacks.
     Scratch files (sentence digests, manifest entries) live in the staging folder next to ``out``, not
     in the system's temporary folder.
-    ``unannotated`` and ``account`` are those of :func:`~vna_ner.labelstudio.export.iter_documents`; the
-    account counts the first pass only.
+    ``unannotated`` and ``account`` are those of :func:`~vna_ner.labelstudio.export.iter_documents`.
+    With ``workers`` above 1, that many processes tokenize and pack the documents while this one reads
+    the export (each holds a copy of the tokenizer: about 100 MB more per worker); the files are the
+    same for any number.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -252,37 +256,42 @@ def build(
     out = check_out(out, [export])  # before any work: refused unless empty, absent or an earlier build
     created = next((p for p in reversed([out.parent, *out.parent.parents]) if not p.exists()), None)
     out.parent.mkdir(parents=True, exist_ok=True)
+    export_digest = _Digest(export)  # hashed in a thread while the export is read: hashlib frees the GIL
+    columns = pa.schema(document_features(schema).type)
+    staged_columns = columns.remove(columns.get_field_index(FOLD.name))
+    encoding = Encoding(language, schema.entity_labels, schema.relation_labels, staged_columns)
     built = False
     try:
         with staged(out) as folder:
-            with CorpusSummary(schema.entity_labels, scratch=folder.parent) as corpus:  # beside the build
-                first_pass = _documents(
-                    export, schema, {**reading, "account": account}, progress, "validating"
-                )
+            with (
+                CorpusSummary(schema.entity_labels, scratch=folder.parent) as corpus,  # beside the build
+                _Staging(folder.parent, encoding, workers) as staging,
+            ):
                 chosen = _FieldSplits(split_field)
-                for document in first_pass:
+                for document in _documents(export, schema, {**reading, "account": account}, progress):
                     corpus.add(document)
                     chosen.add(document)
+                    staging.add(document)
+                staging.finish()
                 remove_dead_staging(out, keep=folder.parent)  # the input is valid: the build will write
                 if split_field:
                     assignment = chosen.assignment(corpus)
                 else:
                     assignment = assign_splits(corpus, ratios, fixed=keep, seed=seed)
                 fold_assignment = assign_folds(corpus, folds, fixed=keep_folds, seed=seed)
-                ids = corpus.ids
-            how = _assignment_record(assignment, split_field, ratios, seed)
-            folds_how = _folds_record(fold_assignment, seed)
-            written = _Written(how, folds_how, language, fmt)
-            statistics, sizes = _write(
-                export,
-                schema,
-                reading,
-                progress,
-                ids,
-                (assignment.splits, fold_assignment.folds),
-                folder,
-                written,
-            )
+                if staging.failure is not None:
+                    raise staging.failure
+                how = _assignment_record(assignment, split_field, ratios, seed)
+                folds_how = _folds_record(fold_assignment, seed)
+                header = {
+                    "assignment": how,
+                    "export_sha256": export_digest,
+                    "folds": folds_how,
+                    "format": fmt,
+                    "language": language,
+                }
+                codes = (assignment.splits, fold_assignment.folds)
+                statistics, sizes = _write(staging.batches(), codes, folder, schema, header)
             card = generic_card(
                 schema, sizes, statistics, language=language, fmt=fmt, assignment=how, folds=folds_how
             )
@@ -294,16 +303,110 @@ def build(
     return statistics
 
 
-def _documents(
-    export: Path, schema: Schema, reading: dict[str, Any], progress: bool, what: str, total: int | None = None
-) -> Iterator[Document]:
+def _documents(export: Path, schema: Schema, reading: dict[str, Any], progress: bool) -> Iterator[Document]:
     return tqdm(
-        iter_documents(export, schema, **reading),
-        desc=what,
-        unit=" docs",
-        total=total,
-        disable=not progress,
+        iter_documents(export, schema, **reading), desc="building", unit=" docs", disable=not progress
     )
+
+
+class _Digest(threading.Thread):
+    """The SHA-256 of a file, computed in a thread (hashlib releases the GIL on large reads)."""
+
+    def __init__(self, path: Path):
+        super().__init__(daemon=True)
+        self.path = path
+        self.digest: str | None = None
+        self.error: OSError | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            with Path(self.path).open("rb") as stream:
+                self.digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        except OSError as error:
+            self.error = error
+
+    def hexdigest(self) -> str:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        assert self.digest is not None
+        return self.digest
+
+
+class _Staging:
+    """Documents tokenized and packed (:func:`~vna_ner.dataset.encode.document_batch`) in batches of
+    :data:`STAGED`, in export order, into an Arrow stream in ``scratch``; read back by :meth:`batches`.
+
+    With ``workers`` above 1 the batches are made by a pool of processes, at most two per worker in
+    flight, and staged in the order they were submitted. ``failure`` is the error of the first document
+    that could not be tagged; nothing after it is staged.
+    """
+
+    def __init__(self, scratch: Path, encoding: Encoding, workers: int = 1):
+        self.encoding = encoding
+        self.failure: InputError | None = None
+        self._waiting: list[Document] = []
+        self._running: deque[Future] = deque()
+        self._limit = 2 * workers
+        self._pool = None
+        if workers > 1:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            self._pool = ProcessPoolExecutor(
+                workers, mp_context=context, initializer=pipeline, initargs=(encoding.language,)
+            )
+        descriptor, name = tempfile.mkstemp(prefix="staged-", suffix=".arrow", dir=scratch)
+        os.close(descriptor)
+        self.path = Path(name)
+        self._sink = pa.OSFile(name, "wb")
+        self._stream = pa.ipc.new_stream(self._sink, encoding.schema.append(pa.field(HASH, pa.string())))
+
+    def add(self, document: Document) -> None:
+        if self.failure is not None:
+            return
+        self._waiting.append(document)
+        if len(self._waiting) == STAGED:
+            self._submit()
+
+    def finish(self) -> None:
+        """Stage the documents still waiting or being worked on."""
+        if self._waiting and self.failure is None:
+            self._submit()
+        while self._running:
+            self._stage(self._running.popleft().result())
+        self._stream.close()
+        self._sink.close()
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The staged batches, in export order, read one at a time."""
+        with pa.OSFile(str(self.path), "rb") as source:
+            yield from pa.ipc.open_stream(source)
+
+    def _submit(self) -> None:
+        documents, self._waiting = self._waiting, []
+        if self._pool is None:
+            self._stage(document_batch(documents, self.encoding))
+            return
+        self._running.append(self._pool.submit(document_batch, documents, self.encoding))
+        while len(self._running) >= self._limit or (self._running and self._running[0].done()):
+            self._stage(self._running.popleft().result())
+
+    def _stage(self, result: tuple[pa.RecordBatch, InputError | None]) -> None:
+        if self.failure is not None:
+            return
+        batch, self.failure = result
+        if len(batch):
+            self._stream.write_batch(batch)
+
+    def __enter__(self) -> _Staging:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+        self._sink.close()
+        self.path.unlink(missing_ok=True)
 
 
 class _FieldSplits:
@@ -361,34 +464,20 @@ def _folds_record(assignment: FoldAssignment, seed: int) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class _Written:
-    """What the second pass writes besides the documents: how they were split and put in folds, their
-    language, the format.
-    """
-
-    assignment: dict[str, Any]
-    folds: dict[str, Any]
-    language: str
-    fmt: str
-
-
 def _write(
-    export: Path,
-    schema: Schema,
-    reading: dict[str, Any],
-    progress: bool,
-    ids: pa.ChunkedArray,
+    batches: Iterator[pa.RecordBatch],
     codes: tuple[np.ndarray, np.ndarray],
     folder: Path,
-    written_as: _Written,
+    schema: Schema,
+    header: dict[str, Any],
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, tuple[int, int]]]]:
-    """Pass 2: tokenize each document into its split's files with its fold (``codes``: split and fold of
-    each document); list it in the manifest; count it.
+    """Stream the staged rows into their split's files with their fold (``codes``: split and fold of each
+    document, in export order); list them in the manifest; count them.
 
-    Returns the statistics and, per configuration and split, the rows and bytes written.
+    ``header`` is the manifest's (its ``export_sha256`` a :class:`_Digest`). Returns the statistics
+    and, per configuration and split, the rows and bytes written.
     """
-    writers = _SplitWriters(folder, schema, written_as.fmt)
+    writers = _SplitWriters(folder, schema, header["format"])
     tally = Tally(SPLITS, schema.entity_labels, schema.relation_labels)
     with ExitStack() as stack:
         stack.callback(writers.close)
@@ -397,51 +486,48 @@ def _write(
             for split in SPLITS
         }
         splits, folds = codes
-        documents = _documents(export, schema, reading, progress, "building", len(splits))
-        first_read = (doc_id for chunk in ids.iterchunks() for doc_id in chunk.to_pylist())
-        written = 0
-        for document in documents:
-            first = next(first_read, None)
-            if first is None:
-                raise _changed(export, f"more than the {len(ids)} documents there were")
-            if document.id != first:
-                raise _changed(export, f"document #{written + 1} is {document.id!r}, it was {first!r}")
-            split, fold = SPLITS[splits[written]], int(folds[written])
-            row, sentences = document_rows(document, written_as.language, fold)
-            writers.write("documents", split, row)
-            for sentence in sentences:
-                writers.write("sentences", split, sentence)
-            entry = {"fold": fold, "id": document.id, "sha256": content_hash(document)}
-            listed[split].write(json.dumps(entry) + "\n")
-            tally.add(
-                split,
-                documents=1,
-                sentences=len(sentences),
-                tokens=len(row["tokens"]),
-                entities=Counter(span.label for span in document.entities),
-                relations=Counter(relation.label for relation in document.relations),
+        first = 0
+        for batch in batches:
+            batch_splits = splits[first : first + len(batch)]
+            batch_folds = folds[first : first + len(batch)].astype(np.int32)
+            first += len(batch)
+            per_document = pc.list_value_length(batch["sentence_starts"]).to_numpy(zero_copy_only=False)
+            sentence_splits = np.repeat(batch_splits, per_document)
+            documents = pa.Table.from_batches([batch]).add_column(1, FOLD, pa.array(batch_folds))
+            sentences = sentence_table(batch).add_column(
+                2, FOLD, pa.array(np.repeat(batch_folds, per_document))
             )
-            written += 1
-        if written != len(ids):
-            raise _changed(export, f"{written} documents, there were {len(ids)}")
-        with Path(export).open("rb") as stream:
-            export_digest = hashlib.file_digest(stream, "sha256").hexdigest()
-        header = {
-            "assignment": written_as.assignment,
-            "export_sha256": export_digest,
-            "folds": written_as.folds,
-            "format": written_as.fmt,
-            "language": written_as.language,
-        }
+            for number, split in enumerate(SPLITS):
+                chosen = batch_splits == number
+                if not chosen.any():
+                    continue
+                rows = documents.filter(pa.array(chosen))
+                writers.write("documents", split, rows.drop_columns([HASH]))
+                writers.write("sentences", split, sentences.filter(pa.array(sentence_splits == number)))
+                entries = zip(
+                    rows["fold"].to_pylist(), rows["id"].to_pylist(), rows[HASH].to_pylist(), strict=True
+                )
+                listed[split].writelines(
+                    json.dumps({"fold": fold, "id": i, "sha256": h}) + "\n" for fold, i, h in entries
+                )
+                tally.add(
+                    split,
+                    documents=len(rows),
+                    sentences=int(per_document[chosen].sum()),
+                    tokens=int(pc.sum(pc.list_value_length(rows["tokens"])).as_py() or 0),
+                    entities=_label_counts(rows["entities"], schema.entity_labels),
+                    relations=_label_counts(rows["relations"], schema.relation_labels),
+                )
+        header = {**header, "export_sha256": header["export_sha256"].hexdigest()}
         with (folder / MANIFEST).open("w", encoding="utf-8") as manifest:
             write_manifest(manifest, header, listed, version=package_version("vna-ner"))
     return tally.statistics(), writers.sizes
 
 
-def _changed(export: Path, difference: str) -> InputError:
-    return InputError(
-        [Problem(str(export), f"the export changed between the build's two reads: {difference}")]
-    )
+def _label_counts(lists: pa.ChunkedArray, names: tuple[str, ...]) -> dict[str, int]:
+    """Label name -> occurrences in a column of lists of structs with a class-label ``label`` field."""
+    codes = pc.struct_field(pc.list_flatten(lists), "label").to_numpy()
+    return dict(zip(names, np.bincount(codes, minlength=len(names)).tolist(), strict=True))
 
 
 def write_manifest(

@@ -21,8 +21,6 @@ import numpy as np
 if TYPE_CHECKING:
     from spacy.language import Language
 
-from vna_ner.dataset.chunks import chunks
-
 Offsets = tuple[int, int]
 LANGUAGE = "fr"
 PIECE = 200_000  # characters tokenized at once; any text up to this length is tokenized whole
@@ -231,6 +229,8 @@ def iob2_to_spans(
     >>> iob2_to_spans([(0, 2), (3, 8), (9, 14)], ["O", "B-PER", "I-PER"], [0, 2])
     [(3, 8, 'PER'), (9, 14, 'PER')]
     """
+    from vna_ner.dataset.chunks import chunks  # seqeval brings scikit-learn: imported only when needed
+
     return [
         (offsets[chunk.first][0], offsets[chunk.end - 1][1], chunk.label)
         for chunk in chunks(tags, sentence_starts)

@@ -14,8 +14,9 @@ and, for each tool, a child that only imports it (the fixed cost every peak incl
     python benchmarks/build_scale.py --tasks 10000 --profile   # tracemalloc: what grows with N
 
 ``--profile`` adds two tracemalloc children (N/5 and N) that attribute live memory to the vna_ner
-source line that allocated it: at the end of pass 1, during one try of the split search, and at the
-last document of pass 2. Tracing is slow (about 10 minutes at --tasks 10000); keep N small with it.
+source line that allocated it: at the last document read, at the end of the read (what splitting
+keeps) and during one try of the split search. Tracing is slow (about 10 minutes at --tasks 10000);
+keep N small with it.
 The default run takes about 4 minutes on 2 cores; benchmarks/README.md has the measured numbers.
 """
 
@@ -27,6 +28,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -240,8 +242,8 @@ def _peak_mb() -> float:
 def _child_vna(export: str, out: str, extra: str) -> dict:
     """Run ``vna-ner build`` as a user does (summary table included) unless ``extra`` is "imports".
 
-    Into a new folder for "work"; into the folder of an earlier build for "rebuild", which then keeps
-    that build's splits (the command's default).
+    Into a new folder for "work" (or "workers=N": with ``--workers N``); into the folder of an earlier
+    build for "rebuild", which then keeps that build's splits (the command's default).
     """
     started = time.perf_counter()
     import vna_ner.dataset.build
@@ -251,7 +253,9 @@ def _child_vna(export: str, out: str, extra: str) -> dict:
 
     imported = time.perf_counter()
     if extra != "imports":
-        main(["build", export, "--config", str(CONFIG), "--out", out, "--quiet"], standalone_mode=False)
+        workers = extra.partition("workers=")[2] or "1"
+        command = ["build", export, "--config", str(CONFIG), "--out", out, "--quiet", "--workers", workers]
+        main(command, standalone_mode=False)
     return {"import_s": imported - started, "run_s": time.perf_counter() - imported}
 
 
@@ -280,24 +284,26 @@ def _attribute(snapshot, root: Path) -> dict[str, int]:
 def _child_profile(export: str, out: str, tasks: int) -> dict:
     """Build under tracemalloc and attribute live memory to the vna_ner lines that allocated it.
 
-    Snapshots: at the end of pass 1 (what is kept for splitting) and at the last document of pass 2.
-    Tracing is off during ``assign_splits`` (500 seeded tries; hours under tracemalloc), so the pass-2
-    snapshot holds only what pass 2 allocated; the assignment dict is sized with ``sys.getsizeof``.
+    Snapshots: at the last document read, then at the end of the read (what is kept for splitting).
+    Tracing is off during ``assign_splits`` (500 seeded tries; hours under tracemalloc); the assignment
+    is sized with ``sys.getsizeof``.
     """
     import tracemalloc
 
     import vna_ner.dataset.build as build_module
+    import vna_ner.dataset.encode as encode_module
     import vna_ner.dataset.split as split_module
+    from vna_ner.dataset.align import pipeline
     from vna_ner.labelstudio.schema import load_schema
 
     schema = load_schema(CONFIG)
-    build_module.tokenize("Amorce.")  # build spaCy's pipeline before tracing: a fixed cost
+    pipeline()  # build spaCy's pipeline before tracing: a fixed cost
     report: dict = {}
-    original_assign, original_hash = build_module.assign_splits, build_module.content_hash
+    original_assign, original_hash = build_module.assign_splits, encode_module.content_hash
     calls = 0
 
     def assign_splits(*args, **kwargs):
-        report["pass 1: kept for splitting"] = _attribute(tracemalloc.take_snapshot(), ROOT)
+        report["read: kept for splitting"] = _attribute(tracemalloc.take_snapshot(), ROOT)
         # One traced try gives the transient peak of splitting (every try allocates the same).
         before = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
@@ -321,10 +327,10 @@ def _child_profile(export: str, out: str, tasks: int) -> dict:
         nonlocal calls
         calls += 1
         if calls == tasks:
-            report["pass 2: live at its last document"] = _attribute(tracemalloc.take_snapshot(), ROOT)
+            report["read: live at its last document"] = _attribute(tracemalloc.take_snapshot(), ROOT)
         return original_hash(document)
 
-    build_module.assign_splits, build_module.content_hash = assign_splits, content_hash
+    build_module.assign_splits, encode_module.content_hash = assign_splits, content_hash
     tracemalloc.start(40)
     build_module.build(Path(export), schema, Path(out), progress=False)
     return report
@@ -337,7 +343,76 @@ def child_main(argv: list[str]) -> None:
     else:
         result = {"vna": _child_vna, "converter": _child_converter}[kind](export, out, extra)
     result["peak_rss_mb"] = _peak_mb()
+    result["children_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps(result))
+
+
+BARE_EVAL = """
+import json
+import pyarrow.ipc
+from seqeval.metrics import classification_report
+from seqeval.scheme import IOB2
+with open("splits/sentences/test.arrow", "rb") as stream:
+    table = pyarrow.ipc.open_stream(stream).read_all()
+features = json.loads(table.schema.metadata[b"huggingface"])["info"]["features"]
+names = features["ner_tags"]["feature"]["names"]
+gold = [[names[tag] for tag in row] for row in table.column("ner_tags").to_pylist()]
+print(classification_report(gold, gold, digits=4))
+print(classification_report(gold, gold, mode="strict", scheme=IOB2, digits=4))
+"""
+LOAD = """
+import json, statistics, sys, time
+from pathlib import Path
+from datasets import Dataset
+import vna_ner
+folder = Path("splits/documents")
+vna_ner.load(); [Dataset.from_file(str(p)) for p in sorted(folder.glob("*.arrow"))]  # warm the page cache
+times = {"load": [], "from_file": []}
+for _ in range(int(sys.argv[1])):
+    started = time.perf_counter(); vna_ner.load(); times["load"].append(time.perf_counter() - started)
+    started = time.perf_counter()
+    [Dataset.from_file(str(p)) for p in sorted(folder.glob("*.arrow"))]
+    times["from_file"].append(time.perf_counter() - started)
+print(json.dumps({key: statistics.median(values) for key, values in times.items()}))
+"""
+CLI = "import sys; from vna_ner.cli import main; sys.argv = ['vna-ner', *sys.argv[1:]]; main()"
+
+
+def _process_s(arguments: list[str], runs: int) -> float:
+    """Median wall time of ``runs`` fresh processes ``python arguments...`` in the repository."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, *arguments], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def start_up_ratios(runs: int = 5) -> list[str]:
+    """Start-up lines: --help and import vna_ner (absolute), eval against a bare seqeval script,
+    load() against Dataset.from_file."""
+    bare = _process_s(["-c", "pass"], runs)
+    help_s = _process_s(["-c", CLI, "--help"], runs)
+    import_s = _process_s(["-c", "import vna_ner"], runs)
+    predictions = "eval/predictions/spacy_fr_core_news_md.test.jsonl"
+    eval_s = _process_s(["-c", CLI, "eval", "--predictions", predictions], runs)
+    bare_eval_s = _process_s(["-c", BARE_EVAL], runs)
+    loaded = subprocess.run(
+        [sys.executable, "-c", LOAD, str(4 * runs)], check=True, cwd=ROOT, capture_output=True, text=True
+    )
+    load = json.loads(loaded.stdout.splitlines()[-1])
+    return [
+        f"vna-ner --help {help_s:.3f} s (target < 0.2), import vna_ner {import_s:.3f} s (target < 0.1); "
+        f"python -c pass {bare:.3f} s; medians of {runs} processes",
+        f"vna-ner eval on {predictions} (whole process, 1,000 bootstrap resamples) {eval_s:.2f} s / bare "
+        f"pyarrow + seqeval script {bare_eval_s:.2f} s = x{eval_s / bare_eval_s:.2f} (target <= 1.3)",
+        f"vna_ner.load() {load['load'] * 1000:.1f} ms / Dataset.from_file on the same files "
+        f"{load['from_file'] * 1000:.1f} ms = x{load['load'] / load['from_file']:.2f} (target <= 1.1)",
+    ]
+
+
+def _load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def run_child(kind: str, export: Path, out: Path, extra: str) -> dict:
@@ -379,45 +454,58 @@ def main() -> None:
                 f"written in {time.perf_counter() - started:.1f} s",
                 flush=True,
             )
-        rows = []
-        for label, kind, n, extra in (
-            ("vna_ner imports only", "vna", args.tasks, "imports"),
-            ("converter imports only", "converter", args.tasks, "imports"),
-            (f"vna_ner build, N/5 = {small:,}", "vna", small, "work"),
-            (f"vna_ner build, N = {args.tasks:,}", "vna", args.tasks, "work"),
-            ("vna_ner rebuild keeping splits, N", "vna", args.tasks, "rebuild"),
-            (f"converter CONLL2003, N = {args.tasks:,}", "converter", args.tasks, "work"),
+        rows = {}
+        for key, label, kind, n, extra in (
+            ("vna imports", "vna_ner imports only", "vna", args.tasks, "imports"),
+            ("converter imports", "converter imports only", "converter", args.tasks, "imports"),
+            ("vna small", f"vna_ner build, N/5 = {small:,}", "vna", small, "work"),
+            ("vna small 2", "vna_ner build --workers 2, N/5", "vna", small, "workers=2"),
+            ("converter small", f"converter CONLL2003, N/5 = {small:,}", "converter", small, "work"),
+            ("vna", f"vna_ner build, N = {args.tasks:,}", "vna", args.tasks, "work"),
+            ("vna rebuild", "vna_ner rebuild keeping splits, N", "vna", args.tasks, "rebuild"),
+            ("vna 2", "vna_ner build --workers 2, N", "vna", args.tasks, "workers=2"),
+            ("converter", f"converter CONLL2003, N = {args.tasks:,}", "converter", args.tasks, "work"),
         ):
-            result = run_child(kind, exports[n], work / f"out-{kind}-{n}", extra)
-            rows.append((label, n, result))
+            out = work / f"out-{kind}-{n}" if extra in ("work", "rebuild") else work / f"out-{key}"
+            result = run_child(kind, exports[n], out, extra)
+            rows[key] = (label, n, result)
             print(f"  {label}: {result['run_s']:.1f} s, peak {result['peak_rss_mb']:.0f} MB", flush=True)
         print(f"\n{'run':<36} {'tasks':>7} {'import s':>8} {'run s':>7} {'docs/s':>7} {'peak RSS MB':>11}")
-        for label, n, result in rows:
+        for label, n, result in rows.values():
             rate = "-" if "imports" in label else f"{n / result['run_s']:.0f}"
             print(
                 f"{label:<36} {n:>7,} {result['import_s']:>8.1f} {result['run_s']:>7.1f} {rate:>7} "
                 f"{result['peak_rss_mb']:>11.0f}"
             )
-        base_vna, base_conv, vna_small, vna_large, vna_rebuild, conv = (result for _, _, result in rows)
+        run = {key: result for key, (_, _, result) in rows.items()}
+
+        def ratio(a: str, b: str, field: str = "process_s") -> float:
+            return run[a][field] / run[b][field]
+
+        print(f"\nratios measured side by side in this run (load average now {_load()}):")
+        for n, of in ((small, " small"), (args.tasks, "")):
+            vna, workers, converter = "vna" + of, "vna" + of + " 2", "converter" + of
+            print(
+                f"  {n:>7,} tasks, whole processes: build / converter x{ratio(vna, converter):.2f} "
+                f"(target <= 1.0), --workers 2 / converter x{ratio(workers, converter):.2f} (target <= 0.6)"
+            )
+            print(
+                f"  {'':>7}        without imports: build / converter "
+                f"x{ratio(vna, converter, 'run_s'):.2f}, --workers 2 / converter "
+                f"x{ratio(workers, converter, 'run_s'):.2f}"
+            )
+            print(
+                f"  {'':>7}        peak RSS: build / converter x{ratio(vna, converter, 'peak_rss_mb'):.2f}"
+                f" (target <= 1.3); --workers 2: a worker peaks at {run[workers]['children_peak_mb']:.0f} MB"
+            )
+        growth = run["vna"]["peak_rss_mb"] - run["vna small"]["peak_rss_mb"]
         print(
-            f"\nvna_ner / converter at N: time x{vna_large['run_s'] / conv['run_s']:.2f}, "
-            f"peak RSS x{vna_large['peak_rss_mb'] / conv['peak_rss_mb']:.2f} "
-            f"(above imports: {vna_large['peak_rss_mb'] - base_vna['peak_rss_mb']:.0f} MB vs "
-            f"{conv['peak_rss_mb'] - base_conv['peak_rss_mb']:.0f} MB)"
+            f"  vna_ner peak RSS at N / at N/5: x{ratio('vna', 'vna small', 'peak_rss_mb'):.2f} "
+            f"({growth * 1024 / (args.tasks - small):.2f} KB per extra task); rebuild / build at N: "
+            f"time x{ratio('vna rebuild', 'vna'):.2f}, peak x{ratio('vna rebuild', 'vna', 'peak_rss_mb'):.2f}"
         )
-        growth = vna_large["peak_rss_mb"] - vna_small["peak_rss_mb"]
-        print(
-            f"vna_ner peak RSS at N / at N/5: x{vna_large['peak_rss_mb'] / vna_small['peak_rss_mb']:.2f} "
-            f"({vna_small['peak_rss_mb']:.0f} -> {vna_large['peak_rss_mb']:.0f} MB, "
-            f"{growth * 1024 / (args.tasks - small):.2f} KB per extra task); "
-            f"above imports: {vna_small['peak_rss_mb'] - base_vna['peak_rss_mb']:.0f} -> "
-            f"{vna_large['peak_rss_mb'] - base_vna['peak_rss_mb']:.0f} MB"
-        )
-        print(
-            f"vna_ner rebuild keeping the previous splits / build at N: "
-            f"time x{vna_rebuild['run_s'] / vna_large['run_s']:.2f}, "
-            f"peak RSS x{vna_rebuild['peak_rss_mb'] / vna_large['peak_rss_mb']:.2f}"
-        )
+        for line in start_up_ratios():
+            print(f"  {line}")
         if args.profile:
             print(
                 "\ntracemalloc: live memory by the innermost vna_ner line that allocated it (MB)", flush=True

@@ -144,7 +144,7 @@ def token_arrays(
     starts, ends, opens = (np.concatenate(column) for column in zip(*parts, strict=True))
     cuts = np.unique(np.array([edge for span in spans for edge in span], dtype=np.int64))
     cut_starts, cut_ends = _cut_tokens(starts, ends, cuts)
-    return cut_starts, cut_ends, np.flatnonzero(np.isin(cut_starts, starts[opens]))
+    return cut_starts, cut_ends, np.searchsorted(cut_starts, starts[opens])  # a token's first piece
 
 
 def pieces(text: str, spans: Sequence[Offsets], size: int = PIECE) -> Iterator[Offsets]:

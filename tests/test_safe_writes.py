@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -160,6 +161,29 @@ def test_a_build_never_goes_in_or_around_the_installed_package(where, export):
     refused(build(export, out), "it lies in or around the installed vna_ner package")
     assert tree(package) == before
     assert not (package / "splits").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["config", "{export}", "--output", "{package}/new.xml"],
+        ["diff", "{export}", "{export}", "--config", str(CONFIG), "--json", "{package}/new.json"],
+        ["agreement", "{export}", "--config", str(CONFIG), "--output", "{package}/new.json"],
+        [
+            "eval",
+            "--predictions",
+            str(REPO / "eval/predictions/dictionary.test.jsonl"),
+            "--output",
+            "{package}/r.json",
+        ],
+    ],
+)
+def test_no_command_writes_a_file_into_the_installed_package(command, export):
+    package = Path(vna_ner.__file__).resolve().parent
+    before = tree(package)
+    result = run(*(part.format(export=export, package=package) for part in command))
+    refused(result, "refusing to write", f"it lies in the installed vna_ner package ({package})")
+    assert tree(package) == before
 
 
 def test_the_repositorys_own_splits_stay_buildable_by_default():
@@ -472,8 +496,17 @@ def test_a_corrupt_arrow_file_is_an_error_not_a_traceback(tmp_path):
         (splits / config).mkdir(parents=True)
         for split in ("train", "validation", "test"):
             (splits / config / f"{split}.arrow").write_bytes(b"not an Arrow stream")
-    result = run("stats", "--data-dir", splits)
-    assert result.exit_code == 1 and result.output.startswith("error: ")
+    result = run("stats", "--data-dir", splits, env={"VNA_NER_DEBUG": "1"})  # a crash stays a crash
+    assert result.exit_code == 1
+    assert "documents/train.arrow: cannot be read as a split of a vna-ner build (" in result.output
+    truncated = tmp_path / "truncated"
+    shutil.copytree(SHIPPED, truncated)
+    whole = (truncated / "documents" / "test.arrow").read_bytes()
+    (truncated / "documents" / "test.arrow").write_bytes(whole[: len(whole) // 2])
+    predictions = REPO / "eval" / "predictions" / "dictionary.test.jsonl"
+    result = run("eval", "--predictions", predictions, "--data-dir", truncated, env={"VNA_NER_DEBUG": "1"})
+    assert result.exit_code == 1
+    assert "documents/test.arrow: cannot be read as a split of a vna-ner build (" in result.output
 
 
 def test_usage_errors_keep_exit_code_2():

@@ -18,6 +18,8 @@ from typing import IO, Any
 
 from vna_ner.errors import OutputError
 
+_PACKAGE = Path(__file__).resolve().parent  # the installed vna_ner package: never an output
+
 
 def check_writable(folder: Path, for_path: Path | None = None) -> None:
     """Raise :class:`OutputError` unless ``folder`` is, or could be made as, a folder vna-ner can write in."""
@@ -34,14 +36,16 @@ def check_writable(folder: Path, for_path: Path | None = None) -> None:
 def check_output(path: Path, inputs: Iterable[Path] = ()) -> Path:
     """The file to write for ``path`` (a symlink is followed, as ``open(path, "w")`` would); checked.
 
-    Raises :class:`OutputError` if it is a folder, if its folder neither is nor could be made writable,
-    or if writing it would overwrite one of the command's ``inputs`` (a file, or a file in a folder), so
-    that a command can refuse an output before doing any work.
+    Raises :class:`OutputError` if it is a folder or lies in the installed package, if its folder neither
+    is nor could be made writable, or if writing it would overwrite one of the command's ``inputs`` (a
+    file, or a file in a folder), so that a command can refuse an output before doing any work.
     """
     path = Path(path)
     target = path.resolve() if path.is_symlink() else path
     if target.is_dir():
         raise OutputError(f"cannot write {path}: it is a folder")
+    if target.resolve().is_relative_to(_PACKAGE):
+        raise OutputError(f"refusing to write {path}: it lies in the installed vna_ner package ({_PACKAGE})")
     for given in map(Path, inputs):
         if _overwrites(target, given):
             what = "a file of " if given.is_dir() else ""

@@ -20,6 +20,7 @@ from datasets.table import InMemoryTable
 
 from vna_ner.dataset.features import ALL, CONFIGS, SPLITS
 from vna_ner.documents import Document, Provenance, Relation, Span
+from vna_ner.errors import InputError, Problem
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # the vna_ner package folder
 _SOURCES: weakref.WeakKeyDictionary[Dataset, Path] = weakref.WeakKeyDictionary()
@@ -69,10 +70,16 @@ def _read(stem: Path) -> Dataset:
     path, parquet = stem.with_suffix(".arrow"), stem.with_suffix(".parquet")
     if not path.exists() and parquet.exists():
         path = parquet
-    data = path.read_bytes()
-    table = pq.read_table(pa.BufferReader(data)) if path == parquet else pa.ipc.open_stream(data).read_all()
-    fingerprint = hashlib.sha256(data).hexdigest()[:16]
-    dataset = Dataset(InMemoryTable(table), split=NamedSplit(stem.name), fingerprint=fingerprint)
+    try:
+        data = path.read_bytes()
+        buffer = pa.BufferReader(data)
+        table = pq.read_table(buffer) if path == parquet else pa.ipc.open_stream(buffer).read_all()
+        fingerprint = hashlib.sha256(data).hexdigest()[:16]
+        dataset = Dataset(InMemoryTable(table), split=NamedSplit(stem.name), fingerprint=fingerprint)
+    except (pa.ArrowException, OSError, ValueError) as error:  # a truncated or foreign file
+        reason = " ".join(str(error).split())[:200]
+        problem = f"cannot be read as a split of a vna-ner build ({reason}); build it again"
+        raise InputError([Problem(str(path), problem)]) from None
     _SOURCES[dataset] = path
     return dataset
 

@@ -509,5 +509,60 @@ def test_a_corrupt_arrow_file_is_an_error_not_a_traceback(tmp_path):
     assert "documents/test.arrow: cannot be read as a split of a vna-ner build (" in result.output
 
 
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "not usable JSON: nested too deeply"),
+        ('{"tokens_per_second": NaN}', "not usable JSON: NaN is not a JSON number"),
+        ('{"tokens_per_second": ' + "9" * 5000 + "}", "not usable JSON: Exceeds the limit"),
+        ('{"how": "\\ud800"}', "holds a lone surrogate"),
+        ('{"tokens_per_second": "fast"}', "tokens_per_second must be a positive number, not 'fast'"),
+        ("[1]", "throughput must be an object with tokens_per_second"),
+        ('{"tokens_per_second": 5', "not valid JSON: Expecting ',' delimiter at line 1, column 24"),
+    ],
+)
+def test_malformed_json_inputs_of_the_leaderboard_and_check_are_refused_naming_the_file(
+    tmp_path, content, reason
+):
+    bad = tmp_path / "bad.json"
+    bad.write_text(content, encoding="utf-8")
+    (tmp_path / "README.md").write_text((REPO / "README.md").read_text("utf-8"), encoding="utf-8")
+    predictions = REPO / "eval" / "predictions" / "dictionary.test.jsonl"
+    before = tree(tmp_path)
+    board = ["--board", tmp_path / "board.json", "--readme", tmp_path / "README.md"]
+    result = run("leaderboard", "add", "--name", "x", "--predictions", predictions, "--split", "test",
+                 "--description", "x", "--data-seen", "x", "--throughput", bad, *board)  # fmt: skip
+    assert result.exit_code == 1 and f"  - {bad}: {reason}" in result.output, result.output
+    if reason.startswith("not"):
+        export = small_export(tmp_path / "export.json")
+        before = tree(tmp_path)
+        for command in (
+            ["leaderboard", "render", "--board", bad, "--readme", tmp_path / "README.md"],
+            ["check", export, "--config", CONFIG, "--exceptions", bad],
+        ):
+            result = run(*command)
+            assert result.exit_code == 1 and f"  - {bad}: {reason}" in result.output, result.output
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("board", "reason"),
+    [
+        ("[]", "board.json: not a leaderboard: an object with an 'entries' list expected"),
+        ('{"entries": [5]}', "board.json entry #1: not a leaderboard entry: an object expected"),
+        ('{"entries": [{"name": 1}]}', "entry #1: not a leaderboard entry: name, split, view, description"),
+    ],
+)
+def test_a_board_not_written_by_leaderboard_add_is_refused(tmp_path, board, reason):
+    (tmp_path / "board.json").write_text(board, encoding="utf-8")
+    (tmp_path / "README.md").write_text((REPO / "README.md").read_text("utf-8"), encoding="utf-8")
+    before = tree(tmp_path)
+    result = run(
+        "leaderboard", "render", "--board", tmp_path / "board.json", "--readme", tmp_path / "README.md"
+    )
+    assert result.exit_code == 1 and reason in result.output, result.output
+    assert tree(tmp_path) == before
+
+
 def test_usage_errors_keep_exit_code_2():
     assert run("build", "--no-such-option").exit_code == 2

@@ -666,7 +666,7 @@ def leaderboard_add(
     """Score PREDICTIONS with `vna-ner eval`'s harness, add or update the entry, and re-render the board."""
     import datetime
 
-    from vna_ner.benchmark.leaderboard import Submission, add, check_renderable, render
+    from vna_ner.benchmark.leaderboard import Submission, add, check_renderable, read_throughput, render
 
     _check_board_outputs(board, readme, [predictions, throughput, data_dir])
     check_renderable(Path(readme))  # before the board is written
@@ -681,7 +681,7 @@ def leaderboard_add(
         date=date or datetime.date.today().isoformat(),
         gold_entities=gold_entities,
         data_seen=data_seen,
-        throughput=json.loads(Path(throughput).read_text("utf-8")) if throughput else None,
+        throughput=read_throughput(Path(throughput)) if throughput else None,
     )
     _, entry = add(Path(board), submission, data_dir=Path(data_dir) if data_dir else None)
     strict = entry["scores"]["entities"]["strict"]

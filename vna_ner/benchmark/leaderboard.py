@@ -26,6 +26,7 @@ from tabulate import tabulate
 
 from vna_ner.errors import InputError, Problem
 from vna_ner.files import atomic_file, write_text_atomically
+from vna_ner.json_files import read_json
 
 BOARD = Path("eval/leaderboard.json")
 README = Path("README.md")
@@ -197,7 +198,52 @@ def read_board(path: Path) -> dict[str, Any]:
     """The board at ``path``; an empty one if the file does not exist yet."""
     if not path.exists():
         return {"protocol": PROTOCOL, "entries": []}
-    return json.loads(path.read_text(encoding="utf-8"))
+    board = read_json(path)
+    entries = board.get("entries") if isinstance(board, dict) else None
+    if not isinstance(entries, list):
+        raise InputError([Problem(str(path), "not a leaderboard: an object with an 'entries' list expected")])
+    for number, entry in enumerate(entries, start=1):
+        problem = entry_problem(entry)
+        if problem:
+            raise InputError([Problem(f"{path} entry #{number}", f"not a leaderboard entry: {problem}")])
+    return board
+
+
+_ENTRY_STRINGS = ("name", "split", "view", "description", "date", "predictions")
+
+
+def entry_problem(entry: Any) -> str | None:
+    """What keeps ``entry`` from being one that :func:`add` writes (its keys' types, not its scores)."""
+    if not isinstance(entry, dict):
+        return "an object expected"
+    wrong = [key for key in _ENTRY_STRINGS if not isinstance(entry.get(key), str)]
+    if wrong:
+        return f"{', '.join(wrong)} must be strings"
+    if not isinstance(entry.get("scores"), dict):
+        return "scores must be an object"
+    return throughput_problem(entry.get("throughput"))
+
+
+def read_throughput(path: Path) -> dict[str, Any]:
+    """A throughput record (JSON with ``tokens_per_second``, as the baseline scripts write it), checked."""
+    record = read_json(path)
+    problem = throughput_problem(record) or (None if record is not None else "an object expected, not null")
+    if problem:
+        raise InputError([Problem(str(path), problem)])
+    return record
+
+
+def throughput_problem(throughput: Any) -> str | None:
+    """What keeps ``throughput`` from being a throughput record (null, or an object whose
+    ``tokens_per_second``, if any, is a positive number)."""
+    if throughput is None:
+        return None
+    if not isinstance(throughput, dict):
+        return "throughput must be an object with tokens_per_second"
+    speed = throughput.get("tokens_per_second")
+    if speed is not None and (type(speed) not in (int, float) or not 0 < speed < float("inf")):
+        return f"tokens_per_second must be a positive number, not {speed!r:.40}"
+    return None
 
 
 def write_board(path: Path, board: dict[str, Any]) -> None:

@@ -24,7 +24,6 @@ are reported.
 from __future__ import annotations
 
 import bisect
-import json
 import re
 import unicodedata
 from collections import defaultdict
@@ -34,6 +33,7 @@ from pathlib import Path
 
 from vna_ner.documents import Document, Span
 from vna_ner.errors import InputError, Problem, one_line
+from vna_ner.json_files import read_json
 from vna_ner.labelstudio.schema import Schema
 
 
@@ -72,10 +72,7 @@ class Exception_:
 
 def read_exceptions(path: Path) -> list[Exception_]:
     """Accepted findings from a JSON file; every entry needs a kind, a text and a reason."""
-    try:
-        entries = json.loads(Path(path).read_text("utf-8"))
-    except json.JSONDecodeError as error:
-        raise InputError([Problem(str(path), f"not valid JSON: {error}")]) from error
+    entries = read_json(path)
     problems = [
         Problem(str(path), f"entry {number} needs 'kind', 'text' and a non-empty 'reason': {entry!r:.80}")
         for number, entry in enumerate(entries if isinstance(entries, list) else [entries], start=1)

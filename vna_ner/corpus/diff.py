@@ -11,7 +11,6 @@ label with moved arguments *re-bounded*.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from tabulate import tabulate
 
 from vna_ner.documents import Document
 from vna_ner.errors import InputError, Problem
+from vna_ner.json_files import read_json
 
 KINDS = ("entity", "relation")
 CHANGES = ("added", "removed", "relabelled", "re-bounded")
@@ -233,10 +233,7 @@ def errata_markdown(changes: Sequence[Change], reasons: Mapping[tuple[str, str, 
 def read_reasons(path: Path) -> dict[tuple[str, str, str, str], str]:
     """Reasons for the changes of a release: a JSON list of objects with ``document``, ``kind``, ``change``,
     ``description`` (as :meth:`Change.describe` gives it) and a non-empty ``reason``."""
-    try:
-        entries = json.loads(Path(path).read_text("utf-8"))
-    except json.JSONDecodeError as error:
-        raise InputError([Problem(str(path), f"not valid JSON: {error}")]) from error
+    entries = read_json(path)
     fields = ("document", "kind", "change", "description", "reason")
     if not isinstance(entries, list) or not all(
         isinstance(e, dict) and all(isinstance(e.get(f), str) and e[f] for f in fields) for e in entries

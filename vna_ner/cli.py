@@ -786,7 +786,7 @@ def card(
 
     targets = [Path(card_path), Path(data_dir) / "README.md"]
     if not check:  # the card is read and rewritten, as is the splits folder's copy of it
-        _check_outputs(targets, [export, config, previous, errata_reasons])
+        _check_outputs(targets, [export, config, previous, errata_reasons, board])
     schema = _schema(config)
     splits = load_all(Path(data_dir))
     figures = pass_agreement(iter_tasks(Path(export), schema))

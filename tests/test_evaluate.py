@@ -315,6 +315,74 @@ def test_a_relation_counts_only_with_its_label_and_both_spans_and_types_right(tm
     assert relations["micro"]["f1"] == pytest.approx(2 * (1 / 3) * 0.25 / (1 / 3 + 0.25))
 
 
+def test_boundaries_mode_ignores_argument_types_but_not_argument_spans(tmp_path: Path) -> None:
+    reference = Dataset.from_list(
+        [{**RELATION_GOLD, "id": doc_id} for doc_id in ("r", "s", "t")], features=FEATURES
+    )
+    title, per, loc = (
+        {"start": e["start"], "end": e["end"], "label": e["label"]} for e in RELATION_GOLD["entities"]
+    )
+    short_per = {**per, "end": per["start"] + 2}  # "w1" of "w1 w2": one token of the gold's two
+    lines = [
+        # both right in both modes
+        {
+            "id": "r",
+            "entities": [title, per, loc],
+            "relations": [
+                {"head": 1, "tail": 0, "label": "HAS_TITLE"},
+                {"head": 1, "tail": 2, "label": "VISITS"},
+            ],
+        },
+        # spans right, head typed ORG: right in boundaries mode only; the reversed VISITS is wrong in both
+        {
+            "id": "s",
+            "entities": [title, {**per, "label": "ORG"}, loc],
+            "relations": [
+                {"head": 1, "tail": 2, "label": "VISITS"},
+                {"head": 2, "tail": 1, "label": "VISITS"},
+            ],
+        },
+        # head span one token short: wrong in both modes, with right types (HAS_TITLE) or not (VISITS)
+        {
+            "id": "t",
+            "entities": [title, short_per, {**loc, "label": "ORG"}],
+            "relations": [
+                {"head": 1, "tail": 0, "label": "HAS_TITLE"},
+                {"head": 1, "tail": 2, "label": "VISITS"},
+            ],
+        },
+    ]
+    path = tmp_path / "predictions.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
+
+    report = evaluate(reference, read_predictions(path, reference), bootstrap=0).to_dict()
+    strict, boundaries = report["relations"], report["relations_boundaries"]
+
+    # by hand: gold 3 x (HAS_TITLE, VISITS); strict right: r's two; boundaries right: also s's VISITS
+    assert counts(strict) == {"HAS_TITLE": (1, 1, 2), "VISITS": (1, 3, 2)}
+    assert counts(boundaries) == {"HAS_TITLE": (1, 1, 2), "VISITS": (2, 2, 1)}
+    assert (strict["micro"]["tp"], strict["micro"]["fp"], strict["micro"]["fn"]) == (2, 4, 4)
+    assert boundaries["micro"]["f1"] == pytest.approx(2 * 3 / (6 + 6))
+    assert strict["micro"]["f1"] == pytest.approx(2 * 2 / (6 + 6))
+
+    # a direct count over the character spans of the lines and of the gold gives the same true positives
+    def key(head: dict, tail: dict, label: str, typed: bool) -> tuple:
+        types = (head["label"], tail["label"]) if typed else ()
+        return (head["start"], head["end"], tail["start"], tail["end"], label, *types)
+
+    entity = {e["id"]: e for e in RELATION_GOLD["entities"]}
+    for typed, table in ((True, strict), (False, boundaries)):
+        gold = [
+            key(entity[r["head"]], entity[r["tail"]], r["label"], typed) for r in RELATION_GOLD["relations"]
+        ]
+        right = sum(
+            key(line["entities"][r["head"]], line["entities"][r["tail"]], r["label"], typed) in gold
+            for line in lines
+            for r in line["relations"]
+        )
+        assert table["micro"]["tp"] == right
+
+
 def test_relations_are_null_without_a_format_for_them_or_in_the_coarse_view(tmp_path: Path) -> None:
     reference = Dataset.from_list([RELATION_GOLD], features=FEATURES)
     tags = Dataset.from_dict({"id": ["r"], "pred_tags": [["O"] * 5]})
@@ -648,8 +716,14 @@ def test_eval_split_all_scores_every_entity_and_relation_of_the_corpus(tmp_path:
     assert (report["split"], report["documents"]) == ("all", 31)
     assert report["entities"]["strict"]["micro"]["support"] == 655  # the 1.1 gold: 392 + 129 + 134
     assert report["relations"]["micro"]["support"] == 259
+    assert report["relations_boundaries"]["micro"]["support"] == 259
     assert report["folds"]["documents"] == {"0": 6, "1": 6, "2": 6, "3": 7, "4": 6}
-    assert report["folds"]["strict"]["per_fold"] == {str(f): 1.0 for f in range(5)}
+    for score in ("strict", "relations", "relations_boundaries"):
+        assert report["folds"][score]["per_fold"] == {str(f): 1.0 for f in range(5)}
+    assert report["relations_boundaries"]["micro_f1_ci95"] == [1.0, 1.0]
+    assert "Relations, strict mode (label, head and tail spans with their entity types)\n" in result.output
+    assert "Relations, boundaries mode (label, head and tail spans; entity types ignored)\n" in result.output
+    assert "relations strict F1    relations boundaries F1" in result.output
     assert report["out_of_fold_declared"] == 31
     assert "out-of-fold: 31 of 31 predictions declared" in result.output
 
@@ -672,10 +746,8 @@ def test_a_file_without_relations_says_no_relations_predicted_in_eval_and_compar
     output = tmp_path / "report.json"
     result = CliRunner().invoke(main, ["eval", "--predictions", path, "--split", "all", "--output", output])
     assert result.exit_code == 0, result.output
-    assert "Relations (strict: label, head and tail spans with types)\nno relations predicted (259 gold" in (
-        result.output
-    )
-    assert "HAS_TITLE" not in result.output and "relations F1" not in result.output
+    assert "Relations, strict and boundaries modes\nno relations predicted (259 gold" in result.output
+    assert "HAS_TITLE" not in result.output and "relations strict F1" not in result.output
     assert json.loads(output.read_text("utf-8"))["relations_predicted"] == 0
     compared = CliRunner().invoke(
         main,

@@ -1,5 +1,6 @@
 """Score predictions against a gold split: seqeval's entity scores in conlleval-compatible and strict IOB2
-mode, strict relation scores, bootstrap confidence intervals, and every adjustment made to the predictions.
+mode, relation scores in strict and boundaries mode, bootstrap confidence intervals, and every adjustment
+made to the predictions.
 
 Chunks: :func:`vna_ner.dataset.chunks.chunks`, i.e. seqeval's own extraction (``get_entities`` in default
 mode, ``Entities(..., IOB2)`` in strict mode) over each gold sentence, so a chunk never crosses a sentence
@@ -19,8 +20,10 @@ one MISC chunk in the coarse view and two in the full view (EVENT and MISC; stri
 It scores entities only (relations need TITLE arguments). It is the project's: a dataset with any other
 label is refused (another project's labels would all become O and score nothing).
 
-Relations (JSONL predictions only): a predicted relation is right when its label, its head span (tokens
-and type) and its tail span (tokens and type) all equal a gold relation's; per label and micro.
+Relations (JSONL predictions only), in the two modes of Taillé et al. (2020), per label and micro: in
+strict mode a predicted relation is right when its label, its head span (tokens and type) and its tail span
+(tokens and type) all equal a gold relation's; in boundaries mode when its label and its head and tail
+token spans do, entity types ignored (each gold relation matches one prediction at most).
 
 Confidence intervals: 95% percentile bootstrap of micro F1 over documents: ``bootstrap`` resamples of
 the documents with replacement (numpy ``default_rng(seed)``), the same resamples for every score.
@@ -37,6 +40,7 @@ from __future__ import annotations
 import bisect
 import json
 import math
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +61,11 @@ COARSE = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "EVENT": "MISC", "MISC": "MI
 COARSE_DROPPED = ("TITLE", "DATE")  # the project's other labels, O in the coarse view
 MODES = ("default", "strict")
 MODE_TITLES = {"default": "default mode (conlleval-compatible)", "strict": "strict mode (IOB2)"}
+RELATION_MODES = {"relations": "strict", "relations_boundaries": "boundaries"}  # report key -> mode
+RELATION_TITLES = {
+    "relations": "Relations, strict mode (label, head and tail spans with their entity types)",
+    "relations_boundaries": "Relations, boundaries mode (label, head and tail spans; entity types ignored)",
+}
 
 
 @dataclass(frozen=True)
@@ -102,8 +111,9 @@ class Report:
 
     ``widened_spans`` and ``cut_spans`` count the adjusted predicted spans of the view (see the module
     docstring) and ``strict_spans`` says whether they were scored as wrong. ``counts`` (not in
-    :meth:`to_dict`) holds, for "default", "strict" and "relations" when scored, TP, predicted and gold
-    counts per document and label (documents x labels x 3), e.g. for paired tests.
+    :meth:`to_dict`) holds, for "default", "strict", and "relations" and "relations_boundaries" when
+    scored, TP, predicted and gold counts per document and label (documents x labels x 3), e.g. for
+    paired tests. ``relations`` is strict mode, ``relations_boundaries`` boundaries mode.
     """
 
     split: str | None
@@ -120,6 +130,7 @@ class Report:
     bootstrap: int
     seed: int
     counts: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    relations_boundaries: ScoreTable | None = None
     relations_predicted: int | None = None
     folds: FoldSpread | None = None
     folds_declared: int = 0
@@ -145,6 +156,9 @@ class Report:
             },
             "entities": {mode: table.to_dict() for mode, table in self.entities.items()},
             "relations": self.relations.to_dict() if self.relations else None,
+            "relations_boundaries": self.relations_boundaries.to_dict()
+            if self.relations_boundaries
+            else None,
             "relations_predicted": self.relations_predicted,
             "folds": self.folds.to_dict() if self.folds else None,
             "out_of_fold_declared": self.folds_declared,
@@ -153,8 +167,8 @@ class Report:
 
 @dataclass(frozen=True)
 class FoldSpread:
-    """Micro F1 of each fold's documents, per score ("default", "strict", "relations"), and the documents
-    of each fold; :meth:`summary` gives min, max, mean and the sample standard deviation.
+    """Micro F1 of each fold's documents, per score (the keys of ``Report.counts``), and the documents of
+    each fold; :meth:`summary` gives min, max, mean and the sample standard deviation.
     """
 
     documents: dict[int, int]
@@ -278,7 +292,10 @@ def evaluate(
             )
     if predictions.relations is not None and not coarse:
         wrong_arguments = adjusted if strict_spans else [set() for _ in adjusted]
-        counts["relations"] = _relation_counts(table, tokens, predictions.relations, wrong_arguments)
+        for key, mode in RELATION_MODES.items():
+            counts[key] = _relation_counts(
+                table, tokens, predictions.relations, wrong_arguments, boundaries=mode == "boundaries"
+            )
     micro = np.stack([per_document.sum(axis=1) for per_document in counts.values()], axis=1)
     intervals = dict(zip(counts, _bootstrap_f1(micro, bootstrap, seed), strict=True))
     folds = None
@@ -297,16 +314,13 @@ def evaluate(
         entities={
             mode: _table(counts[mode].sum(axis=0), labels, intervals[mode], macro=True) for mode in MODES
         },
-        relations=(
-            _table(
-                counts["relations"].sum(axis=0), tokens.relation_labels, intervals["relations"], macro=False
-            )
-            if "relations" in counts
-            else None
-        ),
+        relations=_relation_table(counts, "relations", tokens.relation_labels, intervals),
         bootstrap=bootstrap,
         seed=seed,
         counts=counts,
+        relations_boundaries=_relation_table(
+            counts, "relations_boundaries", tokens.relation_labels, intervals
+        ),
         relations_predicted=(
             sum(len(keys) for keys in predictions.relations) if "relations" in counts else None
         ),
@@ -344,13 +358,28 @@ def _crosses(span: Chunk, sentence_starts: Sequence[int]) -> bool:
     return after < len(sentence_starts) and sentence_starts[after] < span.end
 
 
+def _relation_table(
+    counts: dict[str, np.ndarray],
+    key: str,
+    labels: Sequence[str],
+    intervals: dict[str, tuple[float, float] | None],
+) -> ScoreTable | None:
+    """The relation scores of ``counts[key]`` (None when relations were not scored)."""
+    if key not in counts:
+        return None
+    return _table(counts[key].sum(axis=0), labels, intervals[key], macro=False)
+
+
 def _relation_counts(
     table: Any,
     tokens: GoldTokens,
     predicted: tuple[frozenset[RelationKey], ...],
     wrong: Sequence[Collection[int]],
+    *,
+    boundaries: bool,
 ) -> np.ndarray:
-    """TP, predicted and gold relation counts per document and relation label.
+    """TP, predicted and gold relation counts per document and relation label, in strict mode or, with
+    ``boundaries``, in boundaries mode (argument types ignored; a gold relation matches one prediction).
 
     A relation with an argument starting at a token in its document's ``wrong`` is never a true positive.
     """
@@ -359,14 +388,23 @@ def _relation_counts(
     rows = zip(table.column("entities").to_pylist(), table.column("relations").to_pylist(), strict=True)
     for document, (entities, relations) in enumerate(rows):
         true = _gold_relations(tokens, document, entities, relations)
-        right = {
+        scorable = [
             key
-            for key in true & predicted[document]
+            for key in predicted[document]
             if key.head.first not in wrong[document] and key.tail.first not in wrong[document]
-        }
-        for kind, keys in enumerate((right, predicted[document], true)):
-            for key in keys:
-                counts[document, labels.index(key.label), kind] += 1
+        ]
+
+        def compared(keys: Collection[RelationKey]) -> Counter[RelationKey]:
+            return Counter(key.untyped() if boundaries else key for key in keys)
+
+        right = compared(scorable) & compared(true)
+        counts[document, :, 0] = [
+            sum(n for key, n in right.items() if key.label == label) for label in labels
+        ]
+        for key in predicted[document]:
+            counts[document, labels.index(key.label), 1] += 1
+        for key in true:
+            counts[document, labels.index(key.label), 2] += 1
     return counts
 
 
@@ -471,11 +509,15 @@ def format_report(report: Report) -> str:
     parts = [head]
     for mode, table in report.entities.items():
         parts.append(_format_table(f"Entities, {MODE_TITLES[mode]}", table, report))
-    title = "Relations (strict: label, head and tail spans with types)"
     if report.relations is not None and report.relations_predicted == 0:
-        parts.append(f"{title}\nno relations predicted ({report.relations.micro.support} gold relations)")
-    elif report.relations is not None:
-        parts.append(_format_table(title, report.relations, report))
+        parts.append(
+            f"Relations, strict and boundaries modes\nno relations predicted ({report.relations.micro.support} gold relations)"
+        )
+    elif report.relations is not None and report.relations_boundaries is not None:
+        parts.append(_format_table(RELATION_TITLES["relations"], report.relations, report))
+        parts.append(
+            _format_table(RELATION_TITLES["relations_boundaries"], report.relations_boundaries, report)
+        )
     if report.folds is not None:
         parts.append(format_fold_spread(report.folds, report.relations_predicted == 0))
     return "\n\n".join(parts)
@@ -483,10 +525,14 @@ def format_report(report: Report) -> str:
 
 def format_fold_spread(spread: FoldSpread, hide_relations: bool) -> str:
     """The per-fold micro F1 table: one row per fold, then min, max, mean and standard deviation."""
-    scores = [s for s in ("strict", "default", "relations") if s in spread.f1]
-    if hide_relations:
-        scores = [s for s in scores if s != "relations"]
-    headers = ["fold", "documents", *[f"{s} F1" if s == "relations" else f"entities {s} F1" for s in scores]]
+    scores = [s for s in ("strict", "default") if s in spread.f1]
+    if not hide_relations:
+        scores += [s for s in RELATION_MODES if s in spread.f1]
+    headers = [
+        "fold",
+        "documents",
+        *[f"relations {RELATION_MODES[s]} F1" if s in RELATION_MODES else f"entities {s} F1" for s in scores],
+    ]
     rows: list[list[Any]] = [
         [fold, n, *[spread.f1[s][fold] for s in scores]] for fold, n in spread.documents.items()
     ]

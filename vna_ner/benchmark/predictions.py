@@ -60,6 +60,10 @@ class RelationKey(NamedTuple):
     tail: TokenSpan
     label: str
 
+    def untyped(self) -> RelationKey:
+        """The key with both argument types blanked: what boundaries-mode scoring compares."""
+        return RelationKey(self.head._replace(label=""), self.tail._replace(label=""), self.label)
+
 
 @dataclass(frozen=True, eq=False)
 class GoldTokens:

@@ -257,7 +257,83 @@ def test_predicted_relations_are_scored(repo: Path):
     _, entry = add(repo / "eval" / "leaderboard.json", submission(perfect, gold_entities=True))
 
     assert entry["scores"]["relations"]["f1"] == 1.0
+    assert entry["scores"]["relations_boundaries"]["f1"] == 1.0
     assert entry["gold_entities"] is True
+
+
+def test_an_argument_typed_wrong_counts_in_boundaries_mode_only(repo: Path):
+    # The gold of test with one relation argument relabelled: every relation it is an argument of
+    # (k of the n) is wrong in strict mode and right in boundaries mode; each mode predicts n of n gold.
+    predictions = write_predictions(repo / "eval" / "typed.jsonl", "test", relations=True)
+    lines = [json.loads(line) for line in predictions.read_text("utf-8").splitlines()]
+    line = next(line for line in lines if line["relations"])
+    argument = line["relations"][0]["head"]
+    old = line["entities"][argument]["label"]
+    line["entities"][argument]["label"] = "MISC" if old != "MISC" else "ORG"
+    predictions.write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
+    n = sum(len(line["relations"]) for line in lines)
+    k = sum(argument in (r["head"], r["tail"]) for r in line["relations"])
+
+    _, entry = add(repo / "eval" / "leaderboard.json", submission(predictions, split="test"))
+
+    assert 0 < k < n
+    strict, boundaries = entry["scores"]["relations"], entry["scores"]["relations_boundaries"]
+    assert (strict["precision"], strict["recall"]) == (round((n - k) / n, 4),) * 2
+    assert (boundaries["precision"], boundaries["recall"], boundaries["f1"]) == (1.0, 1.0, 1.0)
+    # an end-to-end system: both modes in the end-to-end columns, the gold-entity ones empty
+    section = render_readme_section(
+        read_board(repo / "eval" / "leaderboard.json"), repo / "eval" / "leaderboard.json", repo / "README.md"
+    )
+    relation_part = section.split("**Relations**")[1]
+    row = next(row for row in relation_part.splitlines() if row.startswith("| [oracle]"))
+    assert [cell.strip() for cell in row.split("|")[2:6]] == [
+        f"{100 * strict['f1']:.1f} [{100 * strict['f1_ci95'][0]:.1f}, {100 * strict['f1_ci95'][1]:.1f}]",
+        "100.0 [100.0, 100.0]",
+        "—",
+        "—",
+    ]
+
+
+def test_rescore_brings_an_old_format_board_up_to_date_keeping_everything_else(repo: Path):
+    board_path = repo / "eval" / "leaderboard.json"
+    predictions = write_predictions(repo / "eval" / "p.jsonl", "validation", relations=True)
+    add(board_path, submission(predictions, throughput={"tokens_per_second": 7}))
+    board = read_board(board_path)
+    entry = board["entries"][0]
+    del entry["scores"]["relations_boundaries"]  # as scored before boundaries mode
+    entry["scores"]["entities"]["strict"]["f1"] = 0.5
+    write_board(board_path, board)
+    rendered(repo)
+    assert len(check(board_path, repo / "README.md")) == 2
+
+    result = CliRunner().invoke(
+        main, ["leaderboard", "rescore", "--board", str(board_path), "--readme", str(repo / "README.md")]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "1 entries rescored" in result.output
+    assert check(board_path, repo / "README.md") == []
+    rescored = read_board(board_path)["entries"][0]
+    assert rescored["scores"]["relations_boundaries"]["f1"] == 1.0
+    assert {k: v for k, v in rescored.items() if k != "scores"} == {
+        k: v for k, v in entry.items() if k != "scores"
+    }
+
+
+def test_rescore_refuses_a_missing_predictions_file_and_writes_nothing(repo: Path):
+    board_path = repo / "eval" / "leaderboard.json"
+    predictions = write_predictions(repo / "eval" / "p.jsonl", "validation")
+    add(board_path, submission(predictions))
+    before = board_path.read_bytes()
+    predictions.unlink()
+
+    result = CliRunner().invoke(
+        main, ["leaderboard", "rescore", "--board", str(board_path), "--readme", str(repo / "README.md")]
+    )
+
+    assert result.exit_code == 1
+    assert "entry oracle (validation): predictions file" in result.output and "is missing" in result.output
+    assert board_path.read_bytes() == before
 
 
 # check
@@ -405,8 +481,15 @@ def test_systems_given_gold_entities_appear_only_in_the_relation_table(repo: Pat
     assert "[oracle](eval/baselines/dictionary.py)" in entity_part
     assert "rules" not in entity_part
     # the gold-entity setting has its own column: the end-to-end one is empty for this system
-    assert "| End-to-end F1 [95% CI]   | Gold entities F1 [95% CI]   |" in relation_part
-    assert "| —                        | 100.0 [100.0, 100.0]        |" in relation_part
+    header = next(row for row in relation_part.splitlines() if row.startswith("| System"))
+    assert [cell.strip() for cell in header.split("|")[2:6]] == [
+        "End-to-end, strict F1 [95% CI]",
+        "End-to-end, boundaries F1 [95% CI]",
+        "Gold entities, strict F1 [95% CI]",
+        "Gold entities, boundaries F1 [95% CI]",
+    ]
+    row = next(row for row in relation_part.splitlines() if row.startswith("| [rules]"))
+    assert [cell.strip() for cell in row.split("|")[2:6]] == ["—", "—", *["100.0 [100.0, 100.0]"] * 2]
     assert "[oracle](baselines/dictionary.py)" in render_markdown(board, board_path, repo / "README.md")
 
 
@@ -542,6 +625,11 @@ def test_the_headroom_is_the_agreement_ceiling_minus_the_best_headline_system():
     ]
     assert rows == [
         ["entities, micro F1", "95.0", "81.2 (b, all documents, out-of-fold)", "13.7"],  # 95 - 81.25
-        ["relations, end-to-end", "90.0", "50.0 (b, all documents, out-of-fold)", "40.0"],
-        ["relations, gold entities given", "90.0", "62.5 (rules, all documents, out-of-fold)", "27.5"],
+        ["relations (strict), end-to-end", "90.0", "50.0 (b, all documents, out-of-fold)", "40.0"],
+        [
+            "relations (strict), gold entities given",
+            "90.0",
+            "62.5 (rules, all documents, out-of-fold)",
+            "27.5",
+        ],
     ]

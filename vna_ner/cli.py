@@ -618,7 +618,7 @@ def _check_board_outputs(board: str, readme: str, inputs: Sequence[str | Path | 
 
 @main.group()
 def leaderboard() -> None:
-    """The benchmark leaderboard: add a system's predictions, check the board, render it."""
+    """The benchmark leaderboard: add a system's predictions, rescore or check the board, render it."""
 
 
 @leaderboard.command("add")
@@ -703,6 +703,25 @@ def leaderboard_check(data_dir: str | None, board: str, readme: str) -> None:
     if problems:
         raise InputError(problems)
     click.echo(f"{board}: every entry matches its predictions")
+
+
+@leaderboard.command("rescore")
+@data_dir_option
+@board_option
+@readme_option
+def leaderboard_rescore(data_dir: str | None, board: str, readme: str) -> None:
+    """Rescore every entry from its committed predictions (nothing retrained, all else kept), then render.
+
+    For a change of the scoring or of the board's format; new predictions go through `add`.
+    """
+    from vna_ner.benchmark.leaderboard import check_renderable, render, rescore
+
+    _check_board_outputs(board, readme, [data_dir])
+    check_renderable(Path(readme))
+    rescored = rescore(Path(board), data_dir=Path(data_dir) if data_dir else None)
+    click.echo(f"{board}: {len(rescored['entries'])} entries rescored")
+    for path in render(Path(board), Path(readme)):
+        click.echo(f"wrote {path}")
 
 
 @leaderboard.command("render")
@@ -946,6 +965,8 @@ def compare(
     output: str | None,
 ) -> None:
     """Is SYSTEM_A's micro entity F1 on SPLIT different from SYSTEM_B's? Paired tests over documents.
+
+    Entities only: relations (strict or boundaries mode) are not compared.
 
     Prints ΔF1 = F1(A) − F1(B), its 95% paired-bootstrap interval and p-value, and the p-value of
     approximate randomization (each document's predictions swapped between A and B with probability 1/2).

@@ -510,8 +510,9 @@ def format_report(report: Report) -> str:
     for mode, table in report.entities.items():
         parts.append(_format_table(f"Entities, {MODE_TITLES[mode]}", table, report))
     if report.relations is not None and report.relations_predicted == 0:
+        gold = report.relations.micro.support
         parts.append(
-            f"Relations, strict and boundaries modes\nno relations predicted ({report.relations.micro.support} gold relations)"
+            f"Relations, strict and boundaries modes\nno relations predicted ({gold} gold relations)"
         )
     elif report.relations is not None and report.relations_boundaries is not None:
         parts.append(_format_table(RELATION_TITLES["relations"], report.relations, report))

@@ -2,7 +2,13 @@
 
 The JSON is the single source: ``eval/LEADERBOARD.md``, the table between the README's leaderboard markers and
 the chart of the headline scores are rendered from it, and :func:`check` rescores every entry from its
-committed predictions so that a stale board fails. Only a README holding both markers is ever edited.
+committed predictions so that a stale board fails; :func:`rescore` brings every entry up to date from those
+predictions (after a change of the scoring or of the board's format). Only a README holding both markers is
+ever edited.
+
+Relations are scored in strict mode (``relations``: label, both argument spans and their entity types) and
+in boundaries mode (``relations_boundaries``: entity types ignored); end-to-end systems and those given the
+gold entities are separate columns of the relation tables.
 
 The headline is the score on every document (split ``all``), each predicted out-of-fold by systems that
 train; test and validation scores stay beside it. Rank groups: systems are ordered by headline strict F1
@@ -51,6 +57,10 @@ PROTOCOL = {
     ),
     "ci95": f"percentile bootstrap over documents, {BOOTSTRAP} resamples, seed {SEED}",
     "per_label": "strict mode",
+    "relations": (
+        "micro F1 over relations; strict mode: label, head and tail spans and their entity types right; "
+        "boundaries mode: label, head and tail spans right, entity types ignored (Taillé et al., 2020)"
+    ),
     "adjusted_spans": (
         "predicted spans widened to token edges / cut at gold sentence breaks, scored as adjusted "
         "(`vna-ner eval --strict-spans` scores them wrong)"
@@ -105,12 +115,13 @@ def _per_label(block: dict[str, Any]) -> dict[str, Any]:
 
 def scores_of(report: dict[str, Any], *, relations_predicted: bool = True) -> dict[str, Any]:
     """The leaderboard's view of a :meth:`Report.to_dict`: micro P/R/F1 with CI in each mode, per-label F1
-    (strict mode), the adjusted spans, and relations.
+    (strict mode), the adjusted spans, and relations in strict and in boundaries mode.
 
     Relations are None (no part in the relation track) when the system predicted none at all.
     """
     entities = report["entities"]
     relations = report["relations"] if relations_predicted else None
+    boundaries = report["relations_boundaries"] if relations_predicted else None
     adjusted = report["adjusted_spans"]
     folds = report.get("folds")
     return {
@@ -126,6 +137,9 @@ def scores_of(report: dict[str, Any], *, relations_predicted: bool = True) -> di
         "relations": None
         if relations is None
         else {**_summary(relations), "per_label": _per_label(relations)},
+        "relations_boundaries": None
+        if boundaries is None
+        else {**_summary(boundaries), "per_label": _per_label(boundaries)},
         **(
             {}
             if folds is None
@@ -291,6 +305,27 @@ def add(
     return board, entry
 
 
+def rescore(board_path: Path, *, data_dir: Path | None = None) -> dict[str, Any]:
+    """Rescore every entry of the board at ``board_path`` from its predictions, keeping all else, and
+    recompute the rank groups; the board written. Nothing is written if an entry cannot be scored.
+    """
+    if not board_path.exists():
+        raise InputError([Problem(str(board_path), "no leaderboard file to rescore")])
+    board = read_board(board_path)
+    entries = []
+    for entry in board["entries"]:
+        predictions = board_path.parent / entry["predictions"]
+        if not predictions.exists():
+            where = f"{board_path} entry {entry['name']} ({entry['split']})"
+            raise InputError([Problem(where, f"predictions file {predictions} is missing")])
+        scores = score(predictions, entry["split"], coarse=entry["view"] == "coarse", data_dir=data_dir)
+        entries.append({**entry, "scores": scores})
+    board = {**board, "protocol": PROTOCOL, "entries": entries}
+    board["rank_groups"] = rank_groups(board, board_path, data_dir)
+    write_board(board_path, board)
+    return board
+
+
 def _differences(stored: Any, recomputed: Any, where: str = "scores") -> list[str]:
     if isinstance(stored, dict) and isinstance(recomputed, dict):
         return [
@@ -306,7 +341,10 @@ def check(board_path: Path, readme: Path = README, *, data_dir: Path | None = No
     if not board_path.exists():
         return [Problem(str(board_path), "no leaderboard file")]
     board = read_board(board_path)
-    hint = "rerun eval/run_baselines.sh (or `vna-ner leaderboard add` for this entry)"
+    hint = (
+        "rerun `vna-ner leaderboard rescore` (predictions unchanged), eval/run_baselines.sh, or "
+        "`vna-ner leaderboard add` for this entry"
+    )
     problems = []
     for entry in board["entries"]:
         where = f"{board_path} entry {entry['name']} ({entry['split']})"
@@ -421,22 +459,32 @@ def _relation_f1(entry: dict[str, Any]) -> float:
     return entry["scores"]["relations"]["f1"]
 
 
+RELATIONS_CAPTION = (
+    "*strict*: label, both argument spans and their entity types right; *boundaries*: label and both "
+    "argument spans right, entity types ignored. End-to-end systems predict the entities, the others are "
+    "given the gold ones"
+)
+
+
 def _relation_table(entries: list[dict[str, Any]], page_folder: Path, root: Path) -> str:
-    """End-to-end systems (predicted entities) first, then those given the gold entities, each by F1; the
-    two settings in separate columns."""
+    """End-to-end systems (predicted entities) first, then those given the gold entities, each by strict F1;
+    the two settings in separate columns, each in strict and boundaries mode."""
     end_to_end = _ranked([e for e in entries if not e.get("gold_entities")], _relation_f1)
     given = _ranked([e for e in entries if e.get("gold_entities")], _relation_f1)
-    rows = [
-        [
-            _link(entry, page_folder, root),
-            "—" if entry.get("gold_entities") else _f1(entry["scores"]["relations"]),
-            _f1(entry["scores"]["relations"]) if entry.get("gold_entities") else "—",
-            _data_seen(entry),
-            _tokens_per_second(entry),
-        ]
-        for entry in [*end_to_end, *given]
+    rows = []
+    for entry in [*end_to_end, *given]:
+        scores = [_f1(entry["scores"]["relations"]), _f1(entry["scores"].get("relations_boundaries"))]
+        shown = ["—", "—", *scores] if entry.get("gold_entities") else [*scores, "—", "—"]
+        rows.append([_link(entry, page_folder, root), *shown, _data_seen(entry), _tokens_per_second(entry)])
+    headers = [
+        "System",
+        "End-to-end, strict F1 [95% CI]",
+        "End-to-end, boundaries F1 [95% CI]",
+        "Gold entities, strict F1 [95% CI]",
+        "Gold entities, boundaries F1 [95% CI]",
+        "Data seen",
+        "Tokens/s",
     ]
-    headers = ["System", "End-to-end F1 [95% CI]", "Gold entities F1 [95% CI]", "Data seen", "Tokens/s"]
     return tabulate(rows, headers, tablefmt="github", disable_numparse=True)
 
 
@@ -553,7 +601,7 @@ def _tables(
                 parts += [f"Per-label strict F1, {view} view:", _per_label_table(entries)]
     relations = _relation_entries(board, split)
     if relations:
-        parts += ["**Relations** (a relation counts when its label and both argument spans match)"]
+        parts += [f"**Relations** ({RELATIONS_CAPTION})"]
         parts += [_relation_table(relations, page_folder, root)]
     return parts
 
@@ -570,8 +618,7 @@ def _headline_parts(board: dict[str, Any], page_folder: Path, root: Path) -> lis
     if relations:
         where = "all documents" if split == HEADLINE else "test split"
         parts += [
-            f"**Relations**, {where} (a relation counts when its label and both argument spans match; "
-            "end-to-end systems predict the entities, the others are given the gold ones)",
+            f"**Relations**, {where} ({RELATIONS_CAPTION})",
             _relation_table(relations, page_folder, root),
         ]
     return parts
@@ -725,7 +772,8 @@ def render(board_path: Path, readme: Path = README) -> list[Path]:
 def headroom_markdown(board: dict[str, Any], agreement: dict[str, dict[str, Any]], between: str) -> str:
     """The agreement of ``between`` (a comparison of :func:`vna_ner.corpus.agreement.pass_agreement`) as
     a ceiling, against the best full-view system on the headline (test where none has an all-document
-    entry), for entities and for relations in each setting: a Markdown table, in %.
+    entry), for entities and for relations in each setting (strict mode, as the agreement compares them):
+    a Markdown table, in %.
     """
     figures = agreement[between]
     split = HEADLINE if _entity_entries(board, HEADLINE, "full") else "test"
@@ -735,9 +783,9 @@ def headroom_markdown(board: dict[str, Any], agreement: dict[str, dict[str, Any]
     candidates = [
         ("entities, micro F1", figures["entities"]["micro"]["f1"], split,
          _entity_entries(board, split, "full"), _strict_f1),
-        ("relations, end-to-end", figures["relations"]["micro"]["f1"], relation_split,
+        ("relations (strict), end-to-end", figures["relations"]["micro"]["f1"], relation_split,
          [e for e in relations if not e.get("gold_entities")], _relation_f1),
-        ("relations, gold entities given", figures["relations"]["micro"]["f1"], relation_split,
+        ("relations (strict), gold entities given", figures["relations"]["micro"]["f1"], relation_split,
          [e for e in relations if e.get("gold_entities")], _relation_f1),
     ]  # fmt: skip
     for what, ceiling, where, entries, key in candidates:

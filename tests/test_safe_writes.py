@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -566,3 +567,51 @@ def test_a_board_not_written_by_leaderboard_add_is_refused(tmp_path, board, reas
 
 def test_usage_errors_keep_exit_code_2():
     assert run("build", "--no-such-option").exit_code == 2
+
+
+def _broken_board(path: tuple[Any, ...], value: Any) -> str:
+    """The committed board with the value at ``path`` replaced."""
+    board = json.loads((REPO / "eval" / "leaderboard.json").read_text("utf-8"))
+    parent = board
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    return json.dumps(board)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "reason"),
+    [
+        (("entries", 0, "scores", "entities"), [], "scores.entities must be an object, not []"),
+        (
+            ("entries", 0, "scores", "entities", "strict", "f1"),
+            "x",
+            "scores.entities.strict.f1 must be a number",
+        ),
+        (
+            ("entries", 0, "scores", "entities", "strict", "f1_ci95"),
+            None,
+            "f1_ci95 must be a list of 2, not None",
+        ),
+        (
+            ("entries", 0, "scores", "adjusted_spans", "cut"),
+            True,
+            "scores.adjusted_spans.cut must be an integer",
+        ),
+        (("entries", 1, "scores", "relations"), 0, "scores.relations must be an object, not 0"),
+        (("entries", 0, "scores", "folds", "min"), None, "scores.folds.min must be a number, not None"),
+        (("rank_groups", "full", 0, "next"), {}, "rank_groups.full[0].next has no 'name'"),
+        (("protocol", "metric"), 7, "protocol.metric must be a string, not 7"),
+    ],
+)
+def test_a_board_with_scores_of_another_shape_is_refused_naming_the_key(tmp_path, path, value, reason):
+    (tmp_path / "board.json").write_text(_broken_board(path, value), encoding="utf-8")
+    (tmp_path / "README.md").write_text((REPO / "README.md").read_text("utf-8"), encoding="utf-8")
+    before = tree(tmp_path)
+    for command in ("render", "check"):
+        result = run(
+            "leaderboard", command, "--board", tmp_path / "board.json", "--readme", tmp_path / "README.md"
+        )
+        assert result.exit_code == 1 and reason in result.output, result.output
+        assert "bug" not in result.output
+    assert tree(tmp_path) == before

@@ -30,6 +30,8 @@ from typing import Any
 
 from tabulate import tabulate
 
+from vna_ner.benchmark.board_shape import PROTOCOL as BOARD_PROTOCOL
+from vna_ner.benchmark.board_shape import RANK_GROUPS, SCORES, shape_problem
 from vna_ner.errors import InputError, Problem
 from vna_ner.files import atomic_file, write_text_atomically
 from vna_ner.json_files import read_json
@@ -220,6 +222,10 @@ def read_board(path: Path) -> dict[str, Any]:
         problem = entry_problem(entry)
         if problem:
             raise InputError([Problem(f"{path} entry #{number}", f"not a leaderboard entry: {problem}")])
+    for key, shape in (("rank_groups", RANK_GROUPS), ("protocol", BOARD_PROTOCOL)):
+        problem = shape_problem(board.get(key, {}), shape, key)
+        if problem:
+            raise InputError([Problem(str(path), f"not a leaderboard: {problem}")])
     return board
 
 
@@ -227,15 +233,13 @@ _ENTRY_STRINGS = ("name", "split", "view", "description", "date", "predictions")
 
 
 def entry_problem(entry: Any) -> str | None:
-    """What keeps ``entry`` from being one that :func:`add` writes (its keys' types, not its scores)."""
+    """What keeps ``entry`` from being one that :func:`add` writes (its keys' types and its scores' shape)."""
     if not isinstance(entry, dict):
         return "an object expected"
     wrong = [key for key in _ENTRY_STRINGS if not isinstance(entry.get(key), str)]
     if wrong:
         return f"{', '.join(wrong)} must be strings"
-    if not isinstance(entry.get("scores"), dict):
-        return "scores must be an object"
-    return throughput_problem(entry.get("throughput"))
+    return shape_problem(entry.get("scores"), SCORES, "scores") or throughput_problem(entry.get("throughput"))
 
 
 def read_throughput(path: Path) -> dict[str, Any]:
@@ -729,8 +733,9 @@ def render_chart(board: dict[str, Any], path: Path) -> None:
     for axis, (view, split, entries) in zip(axes[:, 0], panels, strict=False):
         strict = [entry["scores"]["entities"]["strict"] for entry in entries]
         f1 = [100 * s["f1"] for s in strict]
-        low = [100 * (s["f1"] - s["f1_ci95"][0]) for s in strict]
-        high = [100 * (s["f1_ci95"][1] - s["f1"]) for s in strict]
+        # a percentile interval need not hold its estimate: the bar then stops at the estimate
+        low = [max(0.0, 100 * (s["f1"] - s["f1_ci95"][0])) for s in strict]
+        high = [max(0.0, 100 * (s["f1_ci95"][1] - s["f1"])) for s in strict]
         positions = list(range(len(entries)))[::-1]
         axis.errorbar(f1, positions, xerr=[low, high], fmt="o", capsize=4)
         axis.set_yticks(positions, [entry["name"] for entry in entries])

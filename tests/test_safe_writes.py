@@ -602,6 +602,12 @@ def _broken_board(path: tuple[Any, ...], value: Any) -> str:
         (("entries", 0, "scores", "folds", "min"), None, "scores.folds.min must be a number, not None"),
         (("rank_groups", "full", 0, "next"), {}, "rank_groups.full[0].next has no 'name'"),
         (("protocol", "metric"), 7, "protocol.metric must be a string, not 7"),
+        (("rank_groups", "full", 1, "next", "p_bootstrap"), None, "p_bootstrap must be a number, not None"),
+        (
+            ("rank_groups", "full", 1, "name"),
+            "x",
+            "rank_groups.full names 'x', which has no entry of that view",
+        ),
     ],
 )
 def test_a_board_with_scores_of_another_shape_is_refused_naming_the_key(tmp_path, path, value, reason):

@@ -54,7 +54,7 @@ SCORES = {
     },
     "out_of_fold?": INTEGER,
 }
-_NEXT = {"name": TEXT, "delta_f1": Maybe(NUMBER), "p_bootstrap": Maybe(NUMBER), "significant": FLAG}
+_NEXT = {"name": TEXT, "delta_f1": NUMBER, "p_bootstrap": NUMBER, "significant": FLAG}
 RANK_GROUPS = MapOf(ListOf({"name": TEXT, "group": INTEGER, "next?": _NEXT}))
 PROTOCOL = MapOf(TEXT)
 

@@ -226,6 +226,12 @@ def read_board(path: Path) -> dict[str, Any]:
         problem = shape_problem(board.get(key, {}), shape, key)
         if problem:
             raise InputError([Problem(str(path), f"not a leaderboard: {problem}")])
+    for view, rows in board.get("rank_groups", {}).items():
+        names = {entry["name"] for entry in entries if entry["view"] == view}
+        unknown = [row["name"] for row in rows if row["name"] not in names]
+        if unknown:
+            problem = f"rank_groups.{view} names {unknown[0]!r:.60}, which has no entry of that view"
+            raise InputError([Problem(str(path), f"not a leaderboard: {problem}")])
     return board
 
 

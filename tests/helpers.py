@@ -6,8 +6,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+from vna_ner.documents import Document, Provenance, Relation, Span
+
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / "annotations" / "labeling_config.xml"
+SHARED = "Le vice-Premier ministre Le Thanh Long a reçu le 26 novembre June Kunugi à Hanoï."
+
+
+def labelled_document(doc_id: str, text: str, labels: str, *, main: bool = False) -> Document:
+    """One-character entities at the positions of ``labels`` (P: PER, L: LOC); a main article holds a
+    relation and comes first in its source file (split and fold assignment tests)."""
+    spans = [Span(i, i + 1, {"P": "PER", "L": "LOC"}[c], text[i], f"e{i}") for i, c in enumerate(labels)]
+    relations = [Relation("e0", "e1", "MEETS")] if main else []
+    return Document(doc_id, text, spans, relations, [Provenance(f"{doc_id}.txt", 0 if main else 9)])
 
 
 def region(rid: str, start: int, end: int, text: str, label: str = "PER") -> dict[str, Any]:

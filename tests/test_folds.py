@@ -9,27 +9,20 @@ from collections.abc import Mapping, Sequence
 import pytest
 from click.testing import CliRunner
 
-from helpers import CONFIG, REPO, region, task, write_export
+from helpers import CONFIG, REPO, SHARED, region, task, write_export
+from helpers import labelled_document as document
 from vna_ner.cli import main
 from vna_ner.dataset.build import build, previous_folds
 from vna_ner.dataset.features import SPLITS
 from vna_ner.dataset.folds import RELAXATIONS, KeptFolds, assign_folds
 from vna_ner.dataset.load import load
 from vna_ner.dataset.split import CorpusSummary, SplitError
-from vna_ner.documents import Document, Provenance, Relation, Span
+from vna_ner.documents import Document
 from vna_ner.labelstudio.schema import load_schema
 
 SHIPPED = REPO / "splits"
 GOLD = REPO / "annotations" / "gold.json"
 LABELS = ("PER", "LOC")
-SHARED = "Le vice-Premier ministre Le Thanh Long a reçu le 26 novembre June Kunugi à Hanoï."
-
-
-def document(doc_id: str, text: str, labels: str, *, main: bool = False) -> Document:
-    """One-character entities at the positions of ``labels`` (P: PER, L: LOC), as in test_split."""
-    spans = [Span(i, i + 1, {"P": "PER", "L": "LOC"}[c], text[i], f"e{i}") for i, c in enumerate(labels)]
-    relations = [Relation("e0", "e1", "MEETS")] if main else []
-    return Document(doc_id, text, spans, relations, [Provenance(f"{doc_id}.txt", 0 if main else 9)])
 
 
 def corpus() -> list[Document]:

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
+from helpers import SHARED
+from helpers import labelled_document as document
 from vna_ner.dataset.features import SPLITS
 from vna_ner.dataset.split import (
     CorpusSummary,
@@ -17,16 +19,9 @@ from vna_ner.dataset.split import (
     assign_splits,
     duplicate_groups,
 )
-from vna_ner.documents import Document, Provenance, Relation, Span
+from vna_ner.documents import Document, Span
 
 LABELS = ("PER", "LOC")
-SHARED = "Le vice-Premier ministre Le Thanh Long a reçu le 26 novembre June Kunugi à Hanoï."
-
-
-def document(doc_id: str, text: str, labels: str, *, main: bool = False) -> Document:
-    spans = [Span(i, i + 1, {"P": "PER", "L": "LOC"}[c], text[i], f"e{i}") for i, c in enumerate(labels)]
-    relations = [Relation("e0", "e1", "MEETS")] if main else []
-    return Document(doc_id, text, spans, relations, [Provenance(f"{doc_id}.txt", 0 if main else 9)])
 
 
 def splits_of(documents: Sequence[Document], fixed: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -294,6 +294,7 @@ def test_out_of_fold_predicts_each_fold_by_a_model_of_the_other_folds_only():
     ]
     assert list(lines[0]) == ["id", "fold", "seen"]
     assert seconds >= 0
+    assert baseline_io.out_of_fold(documents, fit, predict, jobs=2)[0] == lines  # forked folds: same lines
 
 
 # CRF

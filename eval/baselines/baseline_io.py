@@ -10,13 +10,16 @@ out of fold: by a model made from the other folds' documents only).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import json
+import multiprocessing
 import os
 import platform
 import statistics
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -147,26 +150,57 @@ def write_throughput(system: str, split: str, documents: list[TokenizedDocument]
     return path
 
 
+def fold_predictions(
+    documents: list[TokenizedDocument],
+    fold: int,
+    fit: Callable[[list[TokenizedDocument]], Model],
+    predict: Callable[[Model, list[TokenizedDocument]], list[dict]],
+) -> tuple[list[dict], float]:
+    """The lines of ``fold``'s documents predicted by ``fit`` of the other folds' documents, each declaring
+    the fold its model was made without (``"fold"``, which ``vna-ner eval`` checks); and its seconds."""
+    held_out = [document for document in documents if document.fold == fold]
+    model = fit([document for document in documents if document.fold != fold])
+    predicted, seconds = timed(lambda: predict(model, held_out))
+    return [{"id": line["id"], "fold": fold} | line for line in predicted], seconds
+
+
+_fold_work: Callable[[int], tuple[list[dict], float]] | None = None
+"""The work of one fold, set before :func:`out_of_fold` forks its processes, which inherit it (closures
+cannot be pickled; only the fold number and the results cross between processes)."""
+
+
+def _forked_fold(fold: int) -> tuple[list[dict], float]:
+    """:data:`_fold_work` of ``fold``, in a forked process."""
+    assert _fold_work is not None
+    return _fold_work(fold)
+
+
 def out_of_fold(
     documents: list[TokenizedDocument],
     fit: Callable[[list[TokenizedDocument]], Model],
     predict: Callable[[Model, list[TokenizedDocument]], list[dict]],
+    jobs: int = 1,
 ) -> tuple[list[dict], float]:
     """Each fold's documents predicted by ``fit`` of the other folds' documents (never of their own).
 
-    The prediction lines in the order of ``documents``, each declaring the fold its model was made without
-    (``"fold"``, which ``vna-ner eval`` checks), and the prediction seconds summed over the folds.
+    The prediction lines in the order of ``documents`` and the prediction seconds summed over the folds.
+    ``jobs`` > 1 runs that many folds at once in forked processes; each fit seeds itself, so the lines are
+    the same for any ``jobs`` (the seconds, measured beside another fold's training, are not comparable).
     """
-    lines: dict[str, dict] = {}
-    seconds = 0.0
-    for fold in sorted({document.fold for document in documents}):
-        held_out = [document for document in documents if document.fold == fold]
-        model = fit([document for document in documents if document.fold != fold])
-        predicted, took = timed(lambda model=model, held_out=held_out: predict(model, held_out))
-        for document, line in zip(held_out, predicted, strict=True):
-            lines[document.id] = {"id": line["id"], "fold": fold} | line
-        seconds += took
-    return [lines[document.id] for document in documents], seconds
+    global _fold_work
+    folds = sorted({document.fold for document in documents})
+    _fold_work = functools.partial(fold_predictions, documents, fit=fit, predict=predict)
+    try:
+        if jobs > 1:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                results = list(pool.map(_forked_fold, folds))
+        else:
+            results = [_fold_work(fold) for fold in folds]
+    finally:
+        _fold_work = None
+    lines = {line["id"]: line for fold_lines, _ in results for line in fold_lines}
+    return [lines[document.id] for document in documents], sum(seconds for _, seconds in results)
 
 
 def run(
@@ -174,14 +208,15 @@ def run(
     fit: Callable[[list[TokenizedDocument]], Model],
     predict: Callable[[Model, list[TokenizedDocument]], list[dict]],
     fit_train: Callable[[list[TokenizedDocument]], Model] | None = None,
+    jobs: int = 1,
 ) -> None:
     """Write ``system``'s predictions: validation and test by a model of the train split (``fit_train``,
-    default ``fit``), and ``all`` out of fold (:func:`out_of_fold`, with ``fit``)."""
+    default ``fit``), and ``all`` out of fold (:func:`out_of_fold`, with ``fit``, ``jobs`` folds at once)."""
     model = (fit_train or fit)(load_documents("train"))
     for split in PREDICTED_SPLITS:
         documents = load_documents(split)
         lines, seconds = timed(lambda documents=documents: predict(model, documents))
         print(write_predictions(system, split, lines), write_throughput(system, split, documents, seconds))
     documents = load_documents(ALL)
-    lines, seconds = out_of_fold(documents, fit, predict)
+    lines, seconds = out_of_fold(documents, fit, predict, jobs)
     print(write_predictions(system, ALL, lines), write_throughput(system, ALL, documents, seconds))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from vna_ner.dataset.align import (
@@ -168,3 +170,51 @@ def test_tokens_and_sentences_read_as_arrays_are_those_read_token_by_token():
             position = rng.randint(start + 1, len(text))
             spans.append((start, position))
         assert tokenize(text, spans) == _token_by_token(text, spans), (text, spans)
+
+
+# The French set-up: each character class of spaCy's patterns worked out once, the same compiled code
+
+
+def _code(pattern: str | bytes, flags: int = 0) -> list[int]:
+    """The compiled code of ``pattern`` as ``re.compile`` makes it (``re`` keeps it inside the pattern)."""
+    from re import _compiler, _parser  # type: ignore[attr-defined]
+
+    return _compiler._code(_parser.parse(pattern, flags), flags)
+
+
+def test_the_french_token_match_compiles_to_the_same_code_with_each_charset_worked_out_once():
+    import re
+
+    from spacy.lang.fr.tokenizer_exceptions import TOKEN_MATCH
+
+    from vna_ner.dataset.charsets import charsets_once
+
+    pattern = TOKEN_MATCH.__self__.pattern  # type: ignore[attr-defined]
+    optimizer = re._compiler._optimize_charset  # type: ignore[attr-defined]
+    plain = _code(pattern)
+    with charsets_once() as memo:
+        once = _code(pattern)
+        again = _code(pattern)  # every class now from the memo
+    assert once == again == plain
+    assert 0 < len(memo) < pattern.count("(?:") / 4  # the alternatives share a few classes
+    assert re._compiler._optimize_charset is optimizer  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "flags"),
+    [
+        ("(?i)[a-zà-ÿ]+[-‐][^\\W\\d_]*", 0),
+        ("[^a-c\\s]x[ſk]", re.IGNORECASE),
+        ("(?iu)[\\w'’]|[Σσς]|[^Kk]", 0),
+        (b"(?i)[a-z\\x80-\\xff]+", 0),
+        ("[\\d\\-–—]{2,}|[a-z]", re.ASCII | re.IGNORECASE),
+        ("[\U0001f300-\U0001faff]|[ÉéÈè]", 0),
+    ],
+)
+def test_any_pattern_compiles_to_the_same_code_with_the_charset_memo(pattern: str | bytes, flags: int):
+    from vna_ner.dataset.charsets import charsets_once
+
+    plain = _code(pattern, flags)
+    with charsets_once():
+        assert _code(pattern, flags) == plain
+        assert _code(pattern, flags) == plain  # from the memo

@@ -50,8 +50,11 @@ def pipeline(language: str = LANGUAGE) -> Language:
     """
     import spacy
 
+    from vna_ner.dataset.charsets import charsets_once
+
     try:
-        nlp = spacy.blank(_RULE_BASED.get(language, language))
+        with charsets_once():  # the language's patterns compile at its import
+            nlp = spacy.blank(_RULE_BASED.get(language, language))
     except (ImportError, KeyError, ValueError) as error:
         raise LanguageError(
             f"no rule-based spaCy tokenizer for language {language!r}: {error} "

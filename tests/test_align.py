@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vna_ner.dataset.align import (
     MisalignmentError,
@@ -218,3 +220,37 @@ def test_any_pattern_compiles_to_the_same_code_with_the_charset_memo(pattern: st
     with charsets_once():
         assert _code(pattern, flags) == plain
         assert _code(pattern, flags) == plain  # from the memo
+
+
+# The sentencizer's rule on arrays gives what spaCy's Sentencizer gives
+
+SENTENCE_PARTS = [*"ab Zé1.!?…;:,-'’\"«»()[]\n\t\u00a0。！？؟।", "...", "?!", " . ", "M.", "\r\n", "Hanoi"]
+SENTENCE_TEXT = st.lists(st.sampled_from(SENTENCE_PARTS), max_size=40).map("".join)
+
+
+def _sentencizer_marks(language: str, text: str) -> list[bool]:
+    from spacy.attrs import IS_PUNCT, ORTH
+
+    from vna_ner.dataset.align import _sentence_final, pipeline, sentence_marks
+
+    nlp = pipeline(language)
+    doc = nlp.tokenizer(text)
+    array = doc.to_array([ORTH, IS_PUNCT])
+    ours = sentence_marks(array[:, 0], array[:, 1] == 1, _sentence_final(language), doc.vocab.strings)
+    theirs = [token.is_sent_start for token in nlp.get_pipe("sentencizer")(doc)]
+    assert ours.tolist() == theirs
+    return theirs
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=SENTENCE_TEXT, language=st.sampled_from(["fr", "en", "xx"]))
+def test_sentence_marks_are_the_sentencizers(text: str, language: str):
+    _sentencizer_marks(language, text)
+
+
+def test_sentence_marks_are_the_sentencizers_on_the_corpus():
+    import vna_ner
+
+    texts = vna_ner.load("documents", split="all")["text"]
+    opened = sum(sum(_sentencizer_marks("fr", text)) for text in texts)
+    assert opened > len(texts)  # documents of several sentences

@@ -20,6 +20,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.strings import StringStore
 
 Offsets = tuple[int, int]
 LANGUAGE = "fr"
@@ -62,6 +63,39 @@ def pipeline(language: str = LANGUAGE) -> Language:
         ) from error
     nlp.add_pipe("sentencizer")
     return nlp
+
+
+@cache
+def _sentence_final(language: str) -> tuple[np.ndarray, frozenset[str]]:
+    """The sentence-final characters of ``pipeline(language)``'s sentencizer, and their string hashes."""
+    from spacy.strings import hash_string
+
+    characters = frozenset(pipeline(language).get_pipe("sentencizer").punct_chars)
+    return np.array(sorted(hash_string(c) for c in characters), dtype=np.uint64), characters
+
+
+def sentence_marks(
+    orths: np.ndarray, punct: np.ndarray, final: tuple[np.ndarray, frozenset[str]], strings: StringStore
+) -> np.ndarray:
+    """Whether each token opens a sentence, as spaCy's ``Sentencizer`` decides, from a doc's arrays.
+
+    ``orths``: the tokens' ``ORTH`` hashes; ``punct``: their ``IS_PUNCT``; ``final``: the sentence-final
+    characters (:func:`_sentence_final`). The rule of ``Sentencizer.predict``, without a Python step per
+    token: the first token opens a sentence, and so does any token that is neither punctuation nor
+    sentence-final when a sentence-final token came after the last such token.
+    """
+    hashes, characters = final
+    is_final = np.isin(orths, hashes)
+    for i in np.flatnonzero(is_final).tolist():  # a hash is checked against the text it stands for
+        is_final[i] = strings[int(orths[i])] in characters
+    word = ~punct & ~is_final
+    number = np.arange(len(orths))
+    last_final = np.maximum.accumulate(np.where(is_final, number, -1))
+    last_word = np.maximum.accumulate(np.where(word, number, -1))
+    marks = np.zeros(len(orths), dtype=bool)
+    marks[1:] = word[1:] & (last_final[:-1] > last_word[:-1])
+    marks[:1] = True
+    return marks
 
 
 def split_at(offsets: Iterable[Offsets], boundaries: Iterable[int]) -> list[Offsets]:
@@ -121,23 +155,25 @@ def token_arrays(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`tokenize` as arrays (int64): token starts, token ends, indices of sentence-first tokens.
 
-    spaCy's tokens are read with ``Doc.to_array`` (offset, length, whitespace, sentence start) instead
-    of one Python object per token.
+    spaCy's tokens are read with ``Doc.to_array`` (text hash, punctuation, offset, length, whitespace)
+    instead of one Python object per token, and the sentencizer's rule is applied to those arrays
+    (:func:`sentence_marks`) instead of running it token by token.
     """
-    from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START
+    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, ORTH
 
     spans = sorted(spans)
     nlp = pipeline(language)
+    ends_sentence = _sentence_final(language)
     parts = []
     for first, last in pieces(text, spans, piece):
         doc = nlp.tokenizer(text[first:last])  # not nlp(): it refuses texts over nlp.max_length
-        for _, component in nlp.pipeline:
-            doc = component(doc)
-        columns = doc.to_array([IDX, LENGTH, IS_SPACE, SENT_START]).astype(np.int64)
+        array = doc.to_array([ORTH, IS_PUNCT, IDX, LENGTH, IS_SPACE])
+        columns = array[:, 1:].astype(np.int64)
+        marks = sentence_marks(array[:, 0], columns[:, 0] == 1, ends_sentence, doc.vocab.strings)
+        columns = columns[:, 1:]
         starts, lengths, space = first + columns[:, 0], columns[:, 1], columns[:, 2] == 1
         # A sentence opens at the piece's start (pieces are cut at line breaks where possible), at a
         # token the sentencizer marks and at a line break: its first token that is not whitespace.
-        marks = columns[:, 3] == 1
         for i in np.flatnonzero(space).tolist():
             marks[i] |= "\n" in text[starts[i] : starts[i] + lengths[i]]
         seen = np.cumsum(marks)

@@ -84,8 +84,10 @@ def sentence_marks(
     token: the first token opens a sentence, and so does any token that is neither punctuation nor
     sentence-final when a sentence-final token came after the last such token.
     """
-    hashes, characters = final
-    is_final = np.isin(orths, hashes)
+    hashes, characters = final  # sorted
+    is_final = np.zeros(len(orths), dtype=bool)
+    if len(hashes):
+        is_final = hashes[np.minimum(np.searchsorted(hashes, orths), len(hashes) - 1)] == orths
     for i in np.flatnonzero(is_final).tolist():  # a hash is checked against the text it stands for
         is_final[i] = strings[int(orths[i])] in characters
     word = ~punct & ~is_final

@@ -9,6 +9,8 @@ import re
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import CONFIG, REPO, region, task, write_export
 from vna_ner.cli import main
@@ -158,15 +160,29 @@ def test_a_rebuild_keeps_the_previous_splits_unless_asked_to_reassign(tmp_path):
     assert moved["id"] in load(split="validation", data_dir=out)["id"]
 
 
-def test_the_streamed_manifest_is_what_json_dumps_writes(tmp_path):
-    entries = {
-        "train": [{"id": "é-1", "sha256": "ab"}, {"id": "b", "sha256": "cd"}],
-        "validation": [],
-        "test": [{"id": '"quoted"', "sha256": "ef"}],
-    }
+JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+MANIFEST_ENTRIES = st.dictionaries(
+    st.text(max_size=6),
+    JSON_SCALARS
+    | st.lists(JSON_SCALARS, max_size=2)
+    | st.dictionaries(st.text(max_size=2), JSON_SCALARS, max_size=2),
+    max_size=4,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    entries=st.fixed_dictionaries(
+        {
+            split: st.lists(MANIFEST_ENTRIES | st.just({"id": "é-1", "sha256": "ab", "fold": 3}), max_size=3)
+            for split in ("train", "validation", "test")
+        }
+    )
+)
+def test_the_streamed_manifest_is_what_json_dumps_writes(entries):
     listed = {}
     for split, items in entries.items():
-        listed[split] = (tmp_path / split).open("w+", encoding="utf-8")
+        listed[split] = io.StringIO()
         listed[split].writelines(json.dumps(item) + "\n" for item in items)
     streamed = io.StringIO()
     header = {
@@ -175,8 +191,6 @@ def test_the_streamed_manifest_is_what_json_dumps_writes(tmp_path):
         "language": "fr",
     }
     write_manifest(streamed, header, listed)
-    for file in listed.values():
-        file.close()
     expected = {**header, "splits": entries}
     assert streamed.getvalue() == json.dumps(expected, indent=2, sort_keys=True) + "\n"
 

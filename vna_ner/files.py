@@ -9,7 +9,6 @@ a file, or not writable) raises :class:`OutputError`, a one-line message, before
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -72,7 +71,7 @@ def atomic_file(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
     except OSError as error:
         raise OutputError(f"cannot write {path}: cannot make its folder: {error.strerror}") from error
     while True:
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        temporary = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
         try:
             # 0o666 filtered by the umask, as open() does; tempfile's 0o600 would hide outputs from others
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

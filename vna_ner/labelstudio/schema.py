@@ -9,7 +9,6 @@ scoring need it, not the SDK).
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +82,8 @@ def _relation_labels(config: str) -> tuple[str, ...]:
     Read from the XML as written: the SDK's JSON form of a config turns a value like ``0`` or ``true``
     into a number or a boolean.
     """
+    import xml.etree.ElementTree as ElementTree  # here: --help and loading parse no config
+
     root = ElementTree.fromstring(config)
     values = [
         relation.get("value", "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Span:
     """An entity mention: ``text[start:end]`` labelled ``label``; ``id`` is its region id."""
 
@@ -20,7 +20,7 @@ class Span:
     id: str = ""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Relation:
     """A directed relation ``head --label--> tail`` between two region ids of one document."""
 
@@ -29,7 +29,7 @@ class Relation:
     label: str
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Provenance:
     """Where a document comes from: a source file and the offset of the document's first character."""
 

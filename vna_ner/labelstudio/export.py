@@ -423,9 +423,9 @@ class _TaskReader:
         ``value.text`` tells the unit; without it, offsets past a character outside the Basic Multilingual
         Plane are ambiguous unless ``--utf16-offsets`` states the unit.
         """
-        units = self._utf16(text)
         if surface is not None and end <= len(text) and text[start:end] == surface:
             return start, end, False
+        units = self._utf16(text)
         converted = units.code_point(start), units.code_point(end)
         if surface is not None:
             if None not in converted and text[converted[0] : converted[1]] == surface:  # type: ignore[misc]

@@ -236,7 +236,7 @@ def _sentencizer_marks(language: str, text: str) -> list[bool]:
     nlp = pipeline(language)
     doc = nlp.tokenizer(text)
     array = doc.to_array([ORTH, IS_PUNCT])
-    ours = sentence_marks(array[:, 0], array[:, 1] == 1, _sentence_final(language), doc.vocab.strings)
+    ours = sentence_marks(array[:, 0], array[:, 1] == 1, _sentence_final(language))
     theirs = [token.is_sent_start for token in nlp.get_pipe("sentencizer")(doc)]
     assert ours.tolist() == theirs
     return theirs

@@ -12,14 +12,18 @@ import hashlib
 import json
 import random
 
+import numpy as np
+import pyarrow as pa
 import pytest
 import yaml
 from datasets.arrow_writer import ArrowWriter, ParquetWriter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import vna_ner.dataset.build as build_module
 from helpers import CONFIG, region, relation, task, write_export
 from vna_ner.dataset.build import build, document_rows
-from vna_ner.dataset.encode import content_hash
+from vna_ner.dataset.encode import content_hash, substrings
 from vna_ner.dataset.features import CONFIGS, SPLITS, features_for
 from vna_ner.documents import Document, Relation, Span
 from vna_ner.labelstudio.export import read_documents
@@ -132,3 +136,30 @@ def test_the_content_hash_is_that_of_canonical_json(text):
     }
     canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     assert content_hash(document) == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pieces=st.lists(
+        st.lists(st.tuples(st.text(alphabet="aé€📝 \n\x00ß", max_size=4), st.booleans()), max_size=6),
+        max_size=4,
+    )
+)
+def test_substrings_are_the_strings_pa_array_makes(pieces):
+    """Texts made of pieces, some of them tokens: cut from the UTF-8 bytes, the same array as from str."""
+    texts, starts, ends, expected = [], [], [], []
+    for parts in pieces:
+        text, first, last = "", [], []
+        for piece, is_token in parts:
+            if is_token and piece:
+                first.append(len(text))
+                last.append(len(text) + len(piece))
+                expected.append(piece)
+            text += piece
+        texts.append(text)
+        starts.append(np.array(first, dtype=np.int64))
+        ends.append(np.array(last, dtype=np.int64))
+    made = substrings(texts, starts, ends)
+    reference = pa.array(expected, type=pa.string())
+    assert made.equals(reference)
+    assert made.buffers()[1:] == reference.buffers()[1:]

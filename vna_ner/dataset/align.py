@@ -20,7 +20,6 @@ import numpy as np
 
 if TYPE_CHECKING:
     from spacy.language import Language
-    from spacy.strings import StringStore
 
 Offsets = tuple[int, int]
 LANGUAGE = "fr"
@@ -66,35 +65,29 @@ def pipeline(language: str = LANGUAGE) -> Language:
 
 
 @cache
-def _sentence_final(language: str) -> tuple[np.ndarray, frozenset[str]]:
-    """The sentence-final characters of ``pipeline(language)``'s sentencizer, and their string hashes."""
+def _sentence_final(language: str) -> np.ndarray:
+    """The sorted string hashes of ``pipeline(language)``'s sentencizer's sentence-final characters."""
     from spacy.strings import hash_string
 
-    characters = frozenset(pipeline(language).get_pipe("sentencizer").punct_chars)
-    return np.array(sorted(hash_string(c) for c in characters), dtype=np.uint64), characters
+    characters = pipeline(language).get_pipe("sentencizer").punct_chars
+    return np.array(sorted({hash_string(c) for c in characters}), dtype=np.uint64)
 
 
-def sentence_marks(
-    orths: np.ndarray, punct: np.ndarray, final: tuple[np.ndarray, frozenset[str]], strings: StringStore
-) -> np.ndarray:
+def sentence_marks(orths: np.ndarray, punct: np.ndarray, final: np.ndarray) -> np.ndarray:
     """Whether each token opens a sentence, as spaCy's ``Sentencizer`` decides, from a doc's arrays.
 
-    ``orths``: the tokens' ``ORTH`` hashes; ``punct``: their ``IS_PUNCT``; ``final``: the sentence-final
-    characters (:func:`_sentence_final`). The rule of ``Sentencizer.predict``, without a Python step per
-    token: the first token opens a sentence, and so does any token that is neither punctuation nor
-    sentence-final when a sentence-final token came after the last such token.
+    ``orths``: the tokens' ``ORTH`` hashes (spaCy's identity of a token's text: ``token.text`` is the
+    string stored under it); ``punct``: their ``IS_PUNCT``; ``final``: the sorted hashes of the
+    sentence-final characters (:func:`_sentence_final`). The rule of ``Sentencizer.predict``, without a
+    Python step per token: the first token opens a sentence, and so does any token that is neither
+    punctuation nor sentence-final when a sentence-final token came after the last such token.
     """
-    hashes, characters = final  # sorted
-    is_final = np.zeros(len(orths), dtype=bool)
-    if len(hashes):
-        is_final = hashes[np.minimum(np.searchsorted(hashes, orths), len(hashes) - 1)] == orths
-    for i in np.flatnonzero(is_final).tolist():  # a hash is checked against the text it stands for
-        is_final[i] = strings[int(orths[i])] in characters
-    word = ~punct & ~is_final
+    is_final = final[np.minimum(np.searchsorted(final, orths), len(final) - 1)] == orths
+    word = ~(punct | is_final)
     number = np.arange(len(orths))
+    marks = np.zeros(len(orths), dtype=bool)
     last_final = np.maximum.accumulate(np.where(is_final, number, -1))
     last_word = np.maximum.accumulate(np.where(word, number, -1))
-    marks = np.zeros(len(orths), dtype=bool)
     marks[1:] = word[1:] & (last_final[:-1] > last_word[:-1])
     marks[:1] = True
     return marks
@@ -171,7 +164,7 @@ def token_arrays(
         doc = nlp.tokenizer(text[first:last])  # not nlp(): it refuses texts over nlp.max_length
         array = doc.to_array([ORTH, IS_PUNCT, IDX, LENGTH, IS_SPACE])
         columns = array[:, 1:].astype(np.int64)
-        marks = sentence_marks(array[:, 0], columns[:, 0] == 1, ends_sentence, doc.vocab.strings)
+        marks = sentence_marks(array[:, 0], columns[:, 0] == 1, ends_sentence)
         columns = columns[:, 1:]
         starts, lengths, space = first + columns[:, 0], columns[:, 1], columns[:, 2] == 1
         # A sentence opens at the piece's start (pieces are cut at line breaks where possible), at a

@@ -137,6 +137,33 @@ class Encoding:
     schema: pa.Schema  # the ``documents`` columns staged: all but the fold, known once all are read
 
 
+def substrings(texts: Sequence[str], starts: Sequence[np.ndarray], ends: Sequence[np.ndarray]) -> pa.Array:
+    """``text[start:end]`` for each ``(start, end)`` of each text, in order, as one Arrow string array.
+
+    Cut from the texts' UTF-8 bytes (code-point offsets mapped to byte offsets) rather than made one
+    Python string per token; the array is the one ``pa.array`` makes of those strings.
+    """
+    joined = "".join(texts)
+    lengths = np.array([len(text) for text in texts], dtype=np.int64)
+    bases = np.cumsum(lengths) - lengths
+    none = np.zeros(0, dtype=np.int64)
+    first = np.concatenate([none, *(base + part for base, part in zip(bases, starts, strict=True))])
+    last = np.concatenate([none, *(base + part for base, part in zip(bases, ends, strict=True))])
+    data = joined.encode("utf-8")
+    if len(data) != len(joined):  # multi-byte characters: a code point's byte offset
+        points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
+        byte = np.concatenate(([0], np.cumsum(widths)))
+        first, last = byte[first], byte[last]
+    lengths = last - first
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    gather = np.repeat(first - offsets[:-1], lengths) + np.arange(offsets[-1])
+    values = np.frombuffer(data, dtype=np.uint8)[gather]
+    return pa.StringArray.from_buffers(
+        len(lengths), pa.array(offsets, type=pa.int32()).buffers()[1], pa.py_buffer(values)
+    )
+
+
 def _lists(offsets: list[int], values: pa.Array) -> pa.ListArray:
     return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), values)
 
@@ -156,7 +183,7 @@ def document_batch(
     """
     entity_code = {label: k for k, label in enumerate(encoding.entity_labels)}
     relation_code = {label: k for k, label in enumerate(encoding.relation_labels)}
-    ids, texts, hashes, tokens = [], [], [], []
+    ids, texts, hashes = [], [], []
     starts, ends, tags, sentence_starts = [], [], [], []
     token_offsets, sentence_offsets = [0], [0]
     entities: list[list] = [[], [], [], [], []]
@@ -174,7 +201,6 @@ def document_batch(
         ids.append(document.id)
         texts.append(text)
         hashes.append(content_hash(document))
-        tokens += map(text.__getitem__, map(slice, tokenized.starts.tolist(), tokenized.ends.tolist()))
         starts.append(tokenized.starts)
         ends.append(tokenized.ends)
         tags.append(tokenized.tags)
@@ -206,7 +232,7 @@ def document_batch(
     columns = [
         pa.array(ids, type=pa.string()),
         pa.array(texts, type=pa.string()),
-        _lists(token_offsets, pa.array(tokens, type=pa.string())),
+        _lists(token_offsets, substrings(texts, starts, ends)),
         _lists(
             token_offsets,
             pa.StructArray.from_arrays(

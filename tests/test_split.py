@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import SHARED
 from helpers import labelled_document as document
@@ -18,6 +21,7 @@ from vna_ner.dataset.split import (
     _SentenceIndex,
     assign_splits,
     duplicate_groups,
+    sentences,
 )
 from vna_ner.documents import Document, Span
 
@@ -205,3 +209,9 @@ def test_ids_packed_in_many_chunks_give_the_same_assignment(monkeypatch):
 def test_kept_splits_refuse_an_id_listed_twice():
     with pytest.raises(ValueError, match="documents listed more than once: a"):
         KeptSplits.of([("a", "train"), ("b", "test"), ("a", "test")])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=".!?\n \t\r\x0b\x0c\x1c\x85\xa0\u2028\u3000ab…", max_size=40))
+def test_sentences_are_the_split_at_whitespace_after_a_mark_and_at_line_breaks(text):
+    assert list(sentences(text)) == re.split(r"(?<=[.!?])\s+|\n+", text)

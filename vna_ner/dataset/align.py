@@ -79,16 +79,14 @@ def sentence_marks(orths: np.ndarray, punct: np.ndarray, final: np.ndarray) -> n
     ``orths``: the tokens' ``ORTH`` hashes (spaCy's identity of a token's text: ``token.text`` is the
     string stored under it); ``punct``: their ``IS_PUNCT``; ``final``: the sorted hashes of the
     sentence-final characters (:func:`_sentence_final`). The rule of ``Sentencizer.predict``, without a
-    Python step per token: the first token opens a sentence, and so does any token that is neither
-    punctuation nor sentence-final when a sentence-final token came after the last such token.
+    Python step per token: the first token opens a sentence, and so does the first token after a
+    sentence-final one that is neither punctuation nor sentence-final itself.
     """
     is_final = final[np.minimum(np.searchsorted(final, orths), len(final) - 1)] == orths
-    word = ~(punct | is_final)
-    number = np.arange(len(orths))
+    words = np.flatnonzero(~(punct | is_final))
+    after = np.searchsorted(words, np.flatnonzero(is_final), "right")  # the first word after each
     marks = np.zeros(len(orths), dtype=bool)
-    last_final = np.maximum.accumulate(np.where(is_final, number, -1))
-    last_word = np.maximum.accumulate(np.where(word, number, -1))
-    marks[1:] = word[1:] & (last_final[:-1] > last_word[:-1])
+    marks[words[after[after < len(words)]]] = True
     marks[:1] = True
     return marks
 

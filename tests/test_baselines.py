@@ -297,6 +297,26 @@ def test_out_of_fold_predicts_each_fold_by_a_model_of_the_other_folds_only():
     assert baseline_io.out_of_fold(documents, fit, predict, jobs=2)[0] == lines  # forked folds: same lines
 
 
+def test_out_of_fold_runs_inside_a_fit_and_refuses_lines_that_are_not_the_folds_documents():
+    documents = [
+        dataclasses.replace(document("Hanoi"), id=name, fold=fold)
+        for name, fold in (("a", 0), ("b", 1), ("c", 2))
+    ]
+
+    def inner_fit(training: list) -> int:  # an inner cross-validation over the training documents
+        inner, _ = baseline_io.out_of_fold(
+            training, lambda t: len(t), lambda n, held: [{"id": d.id} for d in held]
+        )
+        return len(inner)
+
+    lines, _ = baseline_io.out_of_fold(
+        documents, inner_fit, lambda n, held: [{"id": d.id, "n": n} for d in held]
+    )
+    assert [line["n"] for line in lines] == [2, 2, 2]
+    with pytest.raises(ValueError, match="fold 0: the prediction lines are not the fold's documents"):
+        baseline_io.out_of_fold(documents, inner_fit, lambda n, held: [])
+
+
 # CRF
 
 

@@ -161,6 +161,8 @@ def fold_predictions(
     held_out = [document for document in documents if document.fold == fold]
     model = fit([document for document in documents if document.fold != fold])
     predicted, seconds = timed(lambda: predict(model, held_out))
+    if [line["id"] for line in predicted] != [document.id for document in held_out]:
+        raise ValueError(f"fold {fold}: the prediction lines are not the fold's documents, in order")
     return [{"id": line["id"], "fold": fold} | line for line in predicted], seconds
 
 
@@ -189,16 +191,17 @@ def out_of_fold(
     """
     global _fold_work
     folds = sorted({document.fold for document in documents})
-    _fold_work = functools.partial(fold_predictions, documents, fit=fit, predict=predict)
-    try:
-        if jobs > 1:
+    work = functools.partial(fold_predictions, documents, fit=fit, predict=predict)
+    if jobs > 1:
+        previous, _fold_work = _fold_work, work  # restored after: a fit may itself run out_of_fold
+        try:
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
                 results = list(pool.map(_forked_fold, folds))
-        else:
-            results = [_fold_work(fold) for fold in folds]
-    finally:
-        _fold_work = None
+        finally:
+            _fold_work = previous
+    else:
+        results = [work(fold) for fold in folds]
     lines = {line["id"]: line for fold_lines, _ in results for line in fold_lines}
     return [lines[document.id] for document in documents], sum(seconds for _, seconds in results)
 

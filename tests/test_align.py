@@ -202,6 +202,38 @@ def test_the_french_token_match_compiles_to_the_same_code_with_each_charset_work
     assert re._compiler._optimize_charset is optimizer  # type: ignore[attr-defined]
 
 
+def test_charset_memo_blocks_in_two_threads_leave_re_as_they_found_it():
+    import threading
+
+    from vna_ner.dataset.charsets import charsets_once
+
+    optimizer = re._compiler._optimize_charset  # type: ignore[attr-defined]
+    inside, release = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with charsets_once():
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    inside.wait(5)
+    entered = threading.Event()
+
+    def mine() -> None:
+        with charsets_once():  # waits for the other block, then patches and restores in turn
+            entered.set()
+
+    second = threading.Thread(target=mine)
+    second.start()
+    assert not entered.wait(0.2)  # blocked while the first block runs
+    release.set()
+    thread.join(5)
+    second.join(5)
+    assert entered.is_set()
+    assert re._compiler._optimize_charset is optimizer  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("pattern", "flags"),
     [

@@ -12,9 +12,12 @@ Python that changed its internals), nothing is patched.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+_PATCHING = threading.RLock()  # one block at a time: each restores what it found, so blocks must nest
 
 
 def _frozen(value: Any) -> Any:
@@ -30,25 +33,26 @@ def _frozen(value: Any) -> Any:
 def charsets_once() -> Iterator[dict[Any, Any]]:
     """Within the block, ``re`` optimizes each distinct character class once; yields the memo."""
     compiler = getattr(re, "_compiler", None)
-    optimize = getattr(compiler, "_optimize_charset", None)
     memo: dict[Any, Any] = {}
-    if optimize is None:
+    if getattr(compiler, "_optimize_charset", None) is None:
         yield memo
         return
+    with _PATCHING:
+        optimize = compiler._optimize_charset  # type: ignore[union-attr]
 
-    def memoized(*args: Any, **kwargs: Any) -> Any:
-        key = (tuple(map(_frozen, args)), tuple(sorted((k, _frozen(v)) for k, v in kwargs.items())))
+        def memoized(*args: Any, **kwargs: Any) -> Any:
+            key = (tuple(map(_frozen, args)), tuple(sorted((k, _frozen(v)) for k, v in kwargs.items())))
+            try:
+                found = memo.get(key)
+            except TypeError:  # an argument that cannot be hashed: not memoized
+                return optimize(*args, **kwargs)
+            if found is None:
+                found = memo[key] = optimize(*args, **kwargs)
+            charset, *rest = found
+            return (list(charset), *rest)  # a fresh list, as the optimizer returns
+
+        compiler._optimize_charset = memoized  # type: ignore[union-attr]
         try:
-            found = memo.get(key)
-        except TypeError:  # an argument that cannot be hashed: not memoized
-            return optimize(*args, **kwargs)
-        if found is None:
-            found = memo[key] = optimize(*args, **kwargs)
-        charset, *rest = found
-        return (list(charset), *rest)  # a fresh list, as the optimizer returns
-
-    compiler._optimize_charset = memoized  # type: ignore[union-attr]
-    try:
-        yield memo
-    finally:
-        compiler._optimize_charset = optimize  # type: ignore[union-attr]
+            yield memo
+        finally:
+            compiler._optimize_charset = optimize  # type: ignore[union-attr]

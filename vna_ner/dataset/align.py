@@ -161,10 +161,9 @@ def token_arrays(
     for first, last in pieces(text, spans, piece):
         doc = nlp.tokenizer(text[first:last])  # not nlp(): it refuses texts over nlp.max_length
         array = doc.to_array([ORTH, IS_PUNCT, IDX, LENGTH, IS_SPACE])
-        columns = array[:, 1:].astype(np.int64)
-        marks = sentence_marks(array[:, 0], columns[:, 0] == 1, ends_sentence)
-        columns = columns[:, 1:]
-        starts, lengths, space = first + columns[:, 0], columns[:, 1], columns[:, 2] == 1
+        marks = sentence_marks(array[:, 0], array[:, 1] == 1, ends_sentence)
+        starts, lengths = first + array[:, 2].astype(np.int64), array[:, 3].astype(np.int64)
+        space = array[:, 4] == 1
         # A sentence opens at the piece's start (pieces are cut at line breaks where possible), at a
         # token the sentencizer marks and at a line break: its first token that is not whitespace.
         for i in np.flatnonzero(space).tolist():

@@ -1,18 +1,23 @@
-"""The `vna-ner` command line: every subcommand has help and starts light, a light install runs what it
-can and names the extra for the rest, defaults that are repository files stay in the repository, and the
-Label Studio task writer works both ways."""
+"""The `vna-ner` command line: every subcommand has help and starts light (the top-level help lists the
+commands from a table, importing none), a light install runs what it can and names the extra for the
+rest, defaults that are repository files stay in the repository, and the Label Studio task writer works
+both ways."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pkgutil
 import shutil
 import subprocess
 import sys
 
+import click
 import pytest
 from click.testing import CliRunner
 
+import vna_ner.cli
 from helpers import CONFIG, REPO
 from vna_ner.cli import main
 from vna_ner.dataset.load import documents_of, load
@@ -40,6 +45,55 @@ SCHEMA = load_schema(CONFIG)
 def test_every_subcommand_explains_itself(command):
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
+
+
+TABLE = vna_ner.cli.COMMANDS
+
+
+def _defined_commands() -> dict[str, click.Command]:
+    """The top-level commands the modules of vna_ner.cli define: every command but the subcommands of a
+    group and the command line itself."""
+    defined, subcommands = [], []
+    for module in pkgutil.iter_modules(vna_ner.cli.__path__, "vna_ner.cli."):
+        for value in vars(importlib.import_module(module.name)).values():
+            if isinstance(value, click.Command):
+                defined.append(value)
+            if isinstance(value, click.Group):
+                subcommands.extend(value.commands.values())
+    return {c.name: c for c in defined if c not in subcommands and c is not main}
+
+
+def test_the_command_table_is_the_commands_with_their_short_help():
+    context = click.Context(main)
+    defined = _defined_commands()
+    assert sorted(TABLE) == sorted(defined) == main.list_commands(context)
+    for name, (_, short_help) in TABLE.items():
+        assert main.get_command(context, name) is defined[name]
+        assert short_help == defined[name].get_short_help_str(limit=1000)
+
+
+@pytest.mark.parametrize("width", [50, 80, 200])
+def test_the_help_lists_the_commands_as_click_would_from_the_commands_themselves(width):
+    context = click.Context(main, info_name="vna-ner")
+    from_table, from_commands = click.HelpFormatter(width=width), click.HelpFormatter(width=width)
+    main.format_commands(context, from_table)
+    click.Group.format_commands(main, context, from_commands)  # imports and asks every command
+    assert from_table.getvalue() == from_commands.getvalue()
+    assert from_table.getvalue().count("\n") == len(TABLE) + 1  # "Commands:" and one line each
+
+
+def test_the_help_imports_no_command_and_nothing_of_the_library():
+    script = (
+        "import sys\nfrom vna_ner.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('vna_ner')))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "['vna_ner', 'vna_ner.cli', 'vna_ner.cli.group']"
+
+
+def test_a_mistyped_command_is_a_usage_error_that_suggests_the_command():
+    result = CliRunner().invoke(main, ["buil"])
+    assert result.exit_code == 2 and "No such command 'buil'. Did you mean 'build'?" in result.output
 
 
 def _entities(document):

@@ -15,7 +15,6 @@ from vna_ner.cli.options import (
     unannotated_option,
 )
 from vna_ner.dataset.features import SPLITS
-from vna_ner.labelstudio.schema import default_config
 
 
 @click.command()
@@ -118,6 +117,7 @@ def build(
     from vna_ner.dataset.build_folder import check_out, is_build
     from vna_ner.dataset.stats import format_statistics
     from vna_ner.labelstudio.account import Account
+    from vna_ner.labelstudio.schema import default_config
 
     try:
         pipeline(language)

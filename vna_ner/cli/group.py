@@ -1,21 +1,19 @@
-"""The click group of vna-ner's commands, which turns every error a command raises into a message."""
+"""The click groups of vna-ner's commands: every error a command raises turned into a message, and the
+top-level commands loaded from a table only when one is run or asked for its own help."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 import click
 
-from vna_ner.errors import InputError, OutputError, missing_extra, one_line
-from vna_ner.labelstudio.account import NothingToBuild
-from vna_ner.labelstudio.schema import SchemaError
-
 EXIT_INVALID = 1
 # Commands needing every package of an extra, named whichever of its modules is found missing first.
 _EXTRA_OF_COMMAND = {"build": "build", "check": "build"}
-_REPORTED = (InputError, OutputError, SchemaError, FileNotFoundError)  # and SplitError, imported late
 DEBUG = "VNA_NER_DEBUG"
 
 
@@ -40,7 +38,11 @@ class Commands(click.Group):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(EXIT_INVALID)
         except Exception as error:
-            from vna_ner.dataset.split import SplitError  # numpy and Arrow: not imported for --help
+            # Imported only now, so that --help imports none of the library (SplitError: numpy and Arrow)
+            from vna_ner.dataset.split import SplitError
+            from vna_ner.errors import InputError, OutputError, missing_extra, one_line
+            from vna_ner.labelstudio.account import NothingToBuild
+            from vna_ner.labelstudio.schema import SchemaError
 
             command = " ".join(["vna-ner", *ctx.command_path.split()[1:], ctx.invoked_subcommand or ""])
             extra = (
@@ -50,7 +52,10 @@ class Commands(click.Group):
             )
             if isinstance(error, NothingToBuild):
                 click.echo(str(error.account))  # the account says why each task was left out
-            if isinstance(error, (*_REPORTED, SplitError)) or extra:
+            if (
+                isinstance(error, (InputError, OutputError, SchemaError, FileNotFoundError, SplitError))
+                or extra
+            ):
                 said = str(extra or error)  # an InputError's problems are one line each, each escaped
                 click.echo(f"error: {said if isinstance(error, InputError) else one_line(said)}", err=True)
                 ctx.exit(EXIT_INVALID)
@@ -64,3 +69,51 @@ class Commands(click.Group):
                 err=True,
             )
             ctx.exit(EXIT_INVALID)
+
+
+class CommandTable(MutableMapping[str, click.Command]):
+    """A group's commands by name, those of ``table`` (name -> import path of the command, short help)
+    imported from their modules only when asked for; listing or testing names imports nothing."""
+
+    def __init__(self, table: Mapping[str, tuple[str, str]]) -> None:
+        self.table = table
+        self._commands: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._commands:
+            module, _, attribute = self.table[name][0].rpartition(".")
+            self._commands[name] = getattr(importlib.import_module(module), attribute)
+        return self._commands[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._commands[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._commands[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.table or name in self._commands
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**dict.fromkeys(self.table), **self._commands})
+
+    def __len__(self) -> int:
+        return len(self.table.keys() | self._commands.keys())
+
+
+class LazyCommands(Commands):
+    """The top-level group: its commands are a :class:`CommandTable`, so click's own ``list_commands``
+    lists them from the table and ``get_command`` imports only the one that runs or shows its own help
+    (click's "lazily loading subcommands"); ``--help`` lists them with the table's short help."""
+
+    def __init__(self, *args: Any, table: Mapping[str, tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: CommandTable = CommandTable(table)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Click's list of commands, a stand-in with the table's short help for each command of the table."""
+        table = self.commands.table
+        listed = [
+            click.Command(n, help=table[n][1]) if n in table else self.commands[n] for n in self.commands
+        ]
+        click.Group(commands=listed).format_commands(ctx, formatter)

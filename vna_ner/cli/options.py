@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
 
-from vna_ner.errors import OutputError
-from vna_ner.files import check_output
-from vna_ner.labelstudio.schema import Schema, default_config, load_schema
+if TYPE_CHECKING:
+    from vna_ner.labelstudio.schema import Schema
 
 _EXPORT = "annotations/gold.json"
 
@@ -50,12 +49,17 @@ def repository_file(kind: click.Path) -> Callable[[click.Context, click.Paramete
 
 def config_schema(config: str | None) -> Schema:
     """The schema of the labeling config: --config, else the project's, shipped with the package."""
+    from vna_ner.labelstudio.schema import default_config, load_schema  # the library: not for --help
+
     return load_schema(Path(config) if config else default_config())
 
 
 def check_outputs(outputs: Sequence[str | Path | None], inputs: Sequence[str | Path | None]) -> None:
     """Refuse, before any work, an output that cannot be written, that would overwrite one of the
     command's inputs, or that is the same file as another output of the command."""
+    from vna_ner.errors import OutputError
+    from vna_ner.files import check_output
+
     written: dict[Path, Path] = {}
     for output in (Path(o) for o in outputs if o):
         target = check_output(output, [Path(i) for i in inputs if i])

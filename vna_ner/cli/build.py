@@ -120,7 +120,8 @@ def build(
     from vna_ner.labelstudio.schema import default_config
 
     try:
-        pipeline(language)
+        if workers <= 1:  # before any work; with --workers, the workers check it without holding this back
+            pipeline(language)
     except LanguageError as error:
         raise click.BadParameter(str(error), param_hint="--language") from error
     config_path = Path(config) if config else default_config()
@@ -155,6 +156,8 @@ def build(
             keep_folds=keep_folds,
             workers=workers,
         )
+    except LanguageError as error:
+        raise click.BadParameter(str(error), param_hint="--language") from error
     finally:
         pa.set_memory_pool(pool)
     if keep:

@@ -21,14 +21,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import multiprocessing
 import os
 import shutil
 import tempfile
 import threading
-from collections import deque
+import warnings
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -57,10 +55,11 @@ from vna_ner.dataset.features import CONFIGS, FORMATS, SPLITS, document_features
 from vna_ner.dataset.folds import FOLDS, FoldAssignment, KeptFolds, assign_folds
 from vna_ner.dataset.split import RATIOS, Assignment, CorpusSummary, KeptSplits, assign_splits, missing_labels
 from vna_ner.dataset.stats import Tally
+from vna_ner.dataset.workers import Job, read_in_workers
 from vna_ner.documents import Document
 from vna_ner.errors import InputError, Problem
 from vna_ner.labelstudio.account import Account
-from vna_ner.labelstudio.export import OffsetPolicy, Unannotated, iter_documents
+from vna_ner.labelstudio.export import ExportReading, OffsetPolicy, Unannotated, iter_documents
 from vna_ner.labelstudio.schema import Schema
 
 WRITER_BATCH = 100  # rows of each record batch (Parquet: row group) of a split file
@@ -245,13 +244,14 @@ def build(
     Scratch files (sentence digests, manifest entries) live in the staging folder next to ``out``, not
     in the system's temporary folder.
     ``unannotated`` and ``account`` are those of :func:`~vna_ner.labelstudio.export.iter_documents`.
-    With ``workers`` above 1, that many processes tokenize and pack the documents while this one reads
-    the export (each holds a copy of the tokenizer: about 100 MB more per worker); the files are the
-    same for any number.
+    With ``workers`` above 1, that many processes validate, tokenize and pack the tasks while this one
+    parses the export (:mod:`~vna_ner.dataset.workers`; each holds a copy of the tokenizer: about 190 MB
+    more per worker); the files, the account and any error are the same for any number.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    pipeline(language)  # an unknown language fails here, before any work
+    if workers <= 1:
+        pipeline(language)  # an unknown language fails here, before any work; workers check it themselves
     reading = {"offsets": offsets, "unannotated": unannotated, "split_field": split_field}
     out = check_out(out, [export])  # before any work: refused unless empty, absent or an earlier build
     created = next((p for p in reversed([out.parent, *out.parent.parents]) if not p.exists()), None)
@@ -265,13 +265,17 @@ def build(
         with staged(out) as folder:
             with (
                 CorpusSummary(schema.entity_labels, scratch=folder.parent) as corpus,  # beside the build
-                _Staging(folder.parent, encoding, workers) as staging,
+                _Staging(folder.parent, encoding) as staging,
             ):
                 chosen = _FieldSplits(split_field)
-                for document in _documents(export, schema, {**reading, "account": account}, progress):
-                    corpus.add(document)
-                    chosen.add(document)
-                    staging.add(document)
+                if workers > 1:
+                    job = Job(schema, reading, encoding)
+                    _read_in_workers(export, job, account, workers, progress, corpus, chosen, staging)
+                else:
+                    for document in _documents(export, schema, {**reading, "account": account}, progress):
+                        corpus.add(document)
+                        chosen.add(document.id, document.task_id, document.split)
+                        staging.add(document)
                 staging.finish()
                 remove_dead_staging(out, keep=folder.parent)  # the input is valid: the build will write
                 if split_field:
@@ -338,24 +342,14 @@ class _Staging:
     """Documents tokenized and packed (:func:`~vna_ner.dataset.encode.document_batch`) in batches of
     :data:`STAGED`, in export order, into an Arrow stream in ``scratch``; read back by :meth:`batches`.
 
-    With ``workers`` above 1 the batches are made by a pool of processes, at most two per worker in
-    flight, and staged in the order they were submitted. ``failure`` is the error of the first document
-    that could not be tagged; nothing after it is staged.
+    Batches packed elsewhere (by worker processes) are staged in order by :meth:`stage`. ``failure`` is
+    the error of the first document that could not be tagged; nothing after it is staged.
     """
 
-    def __init__(self, scratch: Path, encoding: Encoding, workers: int = 1):
+    def __init__(self, scratch: Path, encoding: Encoding):
         self.encoding = encoding
         self.failure: InputError | None = None
         self._waiting: list[Document] = []
-        self._running: deque[Future] = deque()
-        self._limit = 2 * workers
-        self._pool = None
-        if workers > 1:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else None)
-            self._pool = ProcessPoolExecutor(
-                workers, mp_context=context, initializer=pipeline, initargs=(encoding.language,)
-            )
         descriptor, name = tempfile.mkstemp(prefix="staged-", suffix=".arrow", dir=scratch)
         os.close(descriptor)
         self.path = Path(name)
@@ -367,14 +361,20 @@ class _Staging:
             return
         self._waiting.append(document)
         if len(self._waiting) == STAGED:
-            self._submit()
+            self._pack()
+
+    def stage(self, batch: pa.RecordBatch, failure: InputError | None) -> None:
+        """Stage the next packed batch, unless a document before it failed."""
+        if self.failure is not None:
+            return
+        self.failure = failure
+        if len(batch):
+            self._stream.write_batch(batch)
 
     def finish(self) -> None:
-        """Stage the documents still waiting or being worked on."""
+        """Stage the documents still waiting."""
         if self._waiting and self.failure is None:
-            self._submit()
-        while self._running:
-            self._stage(self._running.popleft().result())
+            self._pack()
         self._stream.close()
         self._sink.close()
 
@@ -383,30 +383,43 @@ class _Staging:
         with pa.OSFile(str(self.path), "rb") as source:
             yield from pa.ipc.open_stream(source)
 
-    def _submit(self) -> None:
+    def _pack(self) -> None:
         documents, self._waiting = self._waiting, []
-        if self._pool is None:
-            self._stage(document_batch(documents, self.encoding))
-            return
-        self._running.append(self._pool.submit(document_batch, documents, self.encoding))
-        while len(self._running) >= self._limit or (self._running and self._running[0].done()):
-            self._stage(self._running.popleft().result())
-
-    def _stage(self, result: tuple[pa.RecordBatch, InputError | None]) -> None:
-        if self.failure is not None:
-            return
-        batch, self.failure = result
-        if len(batch):
-            self._stream.write_batch(batch)
+        self.stage(*document_batch(documents, self.encoding))
 
     def __enter__(self) -> _Staging:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
         self._sink.close()
         self.path.unlink(missing_ok=True)
+
+
+def _read_in_workers(
+    export: Path,
+    job: Job,
+    account: Account | None,
+    workers: int,
+    progress: bool,
+    corpus: CorpusSummary,
+    chosen: _FieldSplits,
+    staging: _Staging,
+) -> None:
+    """Read the export as :func:`_documents` does, its tasks validated and packed by ``workers`` processes."""
+    reading = ExportReading(job.schema, **job.reading, account=account)
+    with tqdm(desc="building", unit=" docs", disable=not progress) as bar:
+        for batch in read_in_workers(export, job, workers, STAGED):
+            for message, category in batch.warnings:
+                warnings.warn(message, category, stacklevel=2)
+            if reading.merge(batch.piece):
+                for facts in batch.facts:
+                    corpus.add_facts(facts)
+                for fields in batch.fields:
+                    chosen.add(*fields)
+                staging.stage(batch.rows, batch.failure)
+                bar.update(len(batch.facts))
+    reading.finish(export)
+    reading.account.check_documents(str(export))
 
 
 class _FieldSplits:
@@ -417,19 +430,20 @@ class _FieldSplits:
         self.codes = bytearray()
         self.problems: list[Problem] = []
 
-    def add(self, document: Document) -> None:
+    def add(self, document_id: str, task_id: Any, split: Any) -> None:
+        """Note the split a document's task names (its ``document.split``)."""
         if not self.field:
             return
-        if document.split not in SPLITS:
-            found = "missing" if document.split is None else f"{document.split!r}"
+        if split not in SPLITS:
+            found = "missing" if split is None else f"{split!r}"
             self.problems.append(
                 Problem(
-                    f"task {document.task_id} (document {document.id})",
+                    f"task {task_id} (document {document_id})",
                     f"data.{self.field} is {found:.60}; it must be one of {', '.join(SPLITS)}",
                 )
             )
             return
-        self.codes.append(SPLITS.index(document.split))
+        self.codes.append(SPLITS.index(split))
 
     def assignment(self, corpus: CorpusSummary) -> Assignment:
         if self.problems:

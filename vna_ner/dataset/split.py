@@ -110,6 +110,21 @@ def is_main_article(document: Document) -> bool:
     return bool(document.relations) and any(p.offset == 0 for p in document.provenance)
 
 
+DocumentFacts = tuple[str, list[int], bool, list[int]]  # id, entities per label, main article, digests
+
+
+def document_facts(document: Document, labels: Sequence[str]) -> DocumentFacts:
+    """What splitting needs of ``document``: its id, its entities per label (in ``labels`` order),
+    whether it is a main article, and the digests of its long sentences."""
+    counts = [0] * len(labels)
+    column = {label: i for i, label in enumerate(labels)}
+    for span in document.entities:
+        if span.label not in column:
+            raise ValueError(f"document {document.id}: label {span.label!r} is not one of {tuple(labels)}")
+        counts[column[span.label]] += 1
+    return document.id, counts, is_main_article(document), list(sentence_digests(document.text))
+
+
 class PackedStrings:
     """Strings appended one at a time and packed into Arrow arrays every 4,096, instead of Python objects.
 
@@ -191,7 +206,6 @@ class CorpusSummary:
 
     def __init__(self, labels: Sequence[str], scratch: Path | None = None):
         self.labels = tuple(labels)
-        self._column = {label: i for i, label in enumerate(self.labels)}
         self._ids = PackedStrings()
         self._label_counts = array("I")  # len(labels) counts per document, one document after another
         self._main = bytearray()
@@ -207,17 +221,17 @@ class CorpusSummary:
 
     def add(self, document: Document) -> None:
         """Append one document's split-relevant facts."""
-        counts = [0] * len(self.labels)
-        for span in document.entities:
-            if span.label not in self._column:
-                raise ValueError(f"document {document.id}: label {span.label!r} is not one of {self.labels}")
-            counts[self._column[span.label]] += 1
+        self.add_facts(document_facts(document, self.labels))
+
+    def add_facts(self, facts: DocumentFacts) -> None:
+        """Append the facts :func:`document_facts` found of one document (in a worker process, say)."""
+        document_id, counts, main, digests = facts
         index = len(self)
         self._label_counts.extend(counts)
-        self._main.append(is_main_article(document))
-        for digest in sentence_digests(document.text):
+        self._main.append(main)
+        for digest in digests:
             self._sentences.add(digest, index)
-        self._ids.append(document.id)
+        self._ids.append(document_id)
 
     def close(self) -> None:
         """Remove the sentence digests from disk; grouping documents needs them, so do this after it."""

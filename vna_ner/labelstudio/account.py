@@ -45,6 +45,21 @@ class Account:
         if len(named) < SHOWN_TASKS:
             named.append(one_line(task))
 
+    def merge(self, other: Account) -> None:
+        """Add the counts of a reading of the tasks that follow this one's."""
+        self.tasks += other.tasks
+        self.documents += other.documents
+        self.left_out.update(other.left_out)
+        for reason, named in other.left_out_tasks.items():
+            mine = self.left_out_tasks.setdefault(reason, [])
+            mine += named[: SHOWN_TASKS - len(mine)]
+        self.results += other.results
+        self.regions += other.regions
+        self.relations += other.relations
+        self.ignored.update(other.ignored)
+        self.utf16_converted += other.utf16_converted
+        self.gold_rules.update(other.gold_rules)
+
     def adds_up(self) -> bool:
         """Whether every task and every result of a chosen annotation is accounted for exactly once."""
         tasks = self.documents + sum(self.left_out.values()) == self.tasks

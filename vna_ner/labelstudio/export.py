@@ -588,6 +588,131 @@ def unannotated_reason(task: Task) -> str:
     return "no annotation"
 
 
+class ExportReading:
+    """One pass over an export's tasks, in export order: validates each, accounts for it, and collects
+    every problem until :meth:`finish` raises them together.
+
+    A task is given back only while no problem has been found (a build stops using documents at the
+    first problem but goes on validating). Pieces of one export read apart (``piece=True``, e.g. batches
+    read by worker processes) are combined by :meth:`merge` in export order, which gives what one pass
+    would.
+    """
+
+    def __init__(
+        self,
+        schema: Schema,
+        *,
+        offsets: OffsetPolicy = "convert",
+        unannotated: Unannotated = "leave-out",
+        split_field: str | None = None,
+        account: Account | None = None,
+        piece: bool = False,
+    ):
+        self.reader = _TaskReader(schema, offsets, unannotated, split_field)
+        self.account = account if account is not None else Account()
+        self.count = 0
+        # The whole export keeps its ids hashed; a piece lists them (position, task id, document id), as
+        # another process's hashes of strings differ.
+        self.repeats = None if piece else _RepeatedIds()
+        self.read_ids: list[tuple[int, Any, str]] = []
+
+    def task(self, raw: Any, number: int, unreadable: str | None = None) -> Task | None:
+        """The validated task at ``number`` (1-based) of the export, or None after noting its problems
+        (or while problems found earlier stop tasks from being given back)."""
+        self.count = max(self.count, number)
+        task = self.reader.read(raw, number, unreadable)
+        if task is None:
+            return None
+        if self.repeats is None:
+            self.read_ids.append((number, task.document.task_id, task.document.id))
+        else:
+            self.repeats.add(number, task.document.task_id, task.document.id)
+        return None if self.reader.failed else task
+
+    def document(self, task: Task) -> Document | None:
+        """The task's document carrying its gold annotation (:func:`choose_gold`), counted in the
+        account; None for a task left out (counted by reason)."""
+        account = self.account
+        account.tasks += 1
+        gold = choose_gold(task.annotations)
+        if gold is None:
+            account.leave_out(f"task {task.document.task_id}", unannotated_reason(task))
+            return None
+        rule = gold_rule(task.annotations)
+        if rule:
+            account.gold_rules[rule] += 1
+        account.documents += 1
+        account.results += gold.results
+        account.regions += len(gold.entities)
+        account.relations += len(gold.relations)
+        account.ignored.update(gold.ignored)
+        account.utf16_converted += gold.utf16_converted
+        task.document.entities = gold.entities
+        task.document.relations = gold.relations
+        return task.document
+
+    def piece(self) -> ReadPiece:
+        """What this reading found, to be merged into the reading of the whole export."""
+        reader = self.reader
+        return ReadPiece(
+            reader.problems,
+            reader.once,
+            reader.entity_labels,
+            reader.relation_labels,
+            self.read_ids,
+            self.account,
+            self.count,
+        )
+
+    def merge(self, piece: ReadPiece) -> bool:
+        """Add what a reading of the next tasks found; whether its documents count (no earlier problem)."""
+        reader = self.reader
+        assert self.repeats is not None, "pieces are merged into the reading of the whole export"
+        counts = not reader.failed
+        reader.problems += piece.problems
+        for key, once in piece.once.items():
+            mine = reader.once.setdefault(key, once)
+            if mine is not once:
+                mine.regions += once.regions
+                mine.tasks |= once.tasks
+                mine.values.update(once.values)
+        reader.entity_labels.update(piece.entity_labels)
+        reader.relation_labels.update(piece.relation_labels)
+        for number, task_id, doc_id in piece.ids:
+            self.repeats.add(number, task_id, doc_id)
+        self.count = max(self.count, piece.count)
+        if counts:
+            self.account.merge(piece.account)
+        return counts
+
+    def finish(self, path: Path) -> None:
+        """Raise :class:`InputError` listing every problem found, in export order; nothing if none."""
+        if self.count == 0:
+            raise InputError([Problem(str(path), "the export holds no task")])
+        reader = self.reader
+        assert self.repeats is not None, "a piece is merged, not finished"
+        problems = [
+            *reader.problems,
+            *reader.said_once_problems(),
+            *self.repeats.problems(path, reader.schema),
+        ]
+        if problems:
+            raise InputError([problem for _, problem in sorted(problems, key=lambda item: item[0])])
+
+
+@dataclass(slots=True)
+class ReadPiece:
+    """What reading some consecutive tasks of an export found (see :meth:`ExportReading.merge`)."""
+
+    problems: list[tuple[int, Problem]]
+    once: dict[tuple[str, ...], _Once]
+    entity_labels: Counter[str]
+    relation_labels: Counter[str]
+    ids: list[tuple[int, Any, str]]
+    account: Account
+    count: int  # the position of its last task in the export
+
+
 def iter_tasks(
     path: Path,
     schema: Schema,
@@ -601,21 +726,12 @@ def iter_tasks(
     With ``unannotated="error"``, a task without a submitted, non-cancelled annotation is a problem.
     With ``split_field``, each document's ``split`` is its task's ``data[split_field]`` (unchecked).
     """
-    reader = _TaskReader(schema, offsets, unannotated, split_field)
-    repeats = _RepeatedIds()
-    count = 0
-    for count, (raw, unreadable) in enumerate(iter_raw_tasks(path, schema), start=1):
-        task = reader.read(raw, count, unreadable)
-        if task is None:
-            continue
-        repeats.add(count, task.document.task_id, task.document.id)
-        if not reader.failed:
+    reading = ExportReading(schema, offsets=offsets, unannotated=unannotated, split_field=split_field)
+    for number, (raw, unreadable) in enumerate(iter_raw_tasks(path, schema), start=1):
+        task = reading.task(raw, number, unreadable)
+        if task is not None:
             yield task
-    if count == 0:
-        raise InputError([Problem(str(path), "the export holds no task")])
-    problems = [*reader.problems, *reader.said_once_problems(), *repeats.problems(path, schema)]
-    if problems:
-        raise InputError([problem for _, problem in sorted(problems, key=lambda item: item[0])])
+    reading.finish(path)
 
 
 class _RepeatedIds:
@@ -701,27 +817,16 @@ def iter_documents(
     ``account`` (or, with ``unannotated="error"``, refused); an export whose every task is left out is
     refused (:class:`~vna_ner.labelstudio.account.NothingToBuild`). ``account`` counts what the reading did.
     """
-    account = account if account is not None else Account()
-    tasks = iter_tasks(path, schema, offsets=offsets, unannotated=unannotated, split_field=split_field)
-    for task in tasks:
-        account.tasks += 1
-        gold = choose_gold(task.annotations)
-        if gold is None:
-            account.leave_out(f"task {task.document.task_id}", unannotated_reason(task))
-            continue
-        rule = gold_rule(task.annotations)
-        if rule:
-            account.gold_rules[rule] += 1
-        account.documents += 1
-        account.results += gold.results
-        account.regions += len(gold.entities)
-        account.relations += len(gold.relations)
-        account.ignored.update(gold.ignored)
-        account.utf16_converted += gold.utf16_converted
-        task.document.entities = gold.entities
-        task.document.relations = gold.relations
-        yield task.document
-    account.check_documents(str(path))
+    reading = ExportReading(
+        schema, offsets=offsets, unannotated=unannotated, split_field=split_field, account=account
+    )
+    for number, (raw, unreadable) in enumerate(iter_raw_tasks(path, schema), start=1):
+        task = reading.task(raw, number, unreadable)
+        document = reading.document(task) if task is not None else None
+        if document is not None:
+            yield document
+    reading.finish(path)
+    reading.account.check_documents(str(path))
 
 
 def read_documents(path: Path, schema: Schema, **options: Any) -> list[Document]:

@@ -1,0 +1,209 @@
+"""`build --workers N`: worker processes validate, tokenize and pack the tasks, and the build says and
+writes exactly what one process does: the same files, account, warnings and errors, whatever the batches."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from dataclasses import fields
+
+import pytest
+from click.testing import CliRunner
+
+from helpers import CONFIG, REPO, region, relation, task, write_export
+from vna_ner.cli import main
+from vna_ner.errors import InputError
+from vna_ner.labelstudio.account import SHOWN_TASKS, Account
+from vna_ner.labelstudio.export import ExportReading, iter_tasks
+from vna_ner.labelstudio.formats import iter_raw_tasks
+from vna_ner.labelstudio.schema import load_schema
+
+SCHEMA = load_schema(CONFIG)
+BATTERY = REPO / "tests" / "fixtures" / "bad_exports"
+INDEX = json.loads((BATTERY / "index.json").read_text("utf-8"))
+
+
+def _build(arguments: list[str], out, workers: int) -> tuple[int, str, str, dict[str, bytes]]:
+    """Exit code, stdout, stderr and the files written by one build."""
+    command = ["build", *arguments, "--quiet", "--out", str(out), "--workers", str(workers)]
+    result = CliRunner().invoke(main, command, env={"VNA_NER_DEBUG": "1"})  # a crash stays a crash
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    written = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    return result.exit_code, result.stdout, result.stderr, written
+
+
+def _alike(arguments: list[str], tmp_path, monkeypatch, batch: int) -> tuple[int, str, str, dict[str, bytes]]:
+    """The build in one process and with two workers given batches of ``batch`` tasks: must be the same."""
+    one = _build(arguments, tmp_path / "one", 1)
+    monkeypatch.setattr("vna_ner.dataset.build.STAGED", batch)
+    two = _build(arguments, tmp_path / "two", 2)
+    assert two == one
+    return one
+
+
+def _mixed_export() -> list[dict]:
+    """Tasks in every state: documents, tasks left out for each reason (more than are named), a UTF-16
+    region converted (a warning), several relations."""
+    emoji = "Hanoi 🇻🇳 accueille Nguyen Van A."
+    start = emoji.index("Nguyen")
+    # The flag is 2 code points and 4 UTF-16 code units: a browser's offsets are 2 further.
+    utf16 = region("u", start + 2, start + 14, "Nguyen Van A", "PER")
+    tasks = [task(1, emoji, [region("h", 0, 5, "Hanoi", "LOC"), utf16])]
+    for number in range(2, 40):
+        text = f"Le ministre Tran Van {number} visite Hué le {number} mai."
+        name = f"Tran Van {number}"
+        tasks.append(
+            task(
+                number,
+                text,
+                [
+                    region("t", 3, 11, "ministre", "TITLE"),
+                    region("p", 12, 12 + len(name), name, "PER"),
+                    relation("p", "t"),
+                ],
+            )
+        )
+    for number in range(40, 40 + SHOWN_TASKS + 3):
+        left = task(number, "Rien à annoter ici.", [])
+        left["annotations"][0]["was_cancelled"] = number % 2 == 0
+        if number % 3 == 0:
+            left["annotations"] = []
+        tasks.append(left)
+    return tasks
+
+
+@pytest.mark.parametrize("batch", [1, 3, 256])
+def test_two_workers_build_what_one_process_builds(tmp_path, monkeypatch, batch):
+    export = write_export(tmp_path / "e.json", _mixed_export())
+    code, out, err, written = _alike([str(export)], tmp_path, monkeypatch, batch)
+    assert code == 0, err
+    assert "left out, only cancelled annotations" in out and "(1 from UTF-16 offsets)" in out
+    assert "UTF-16 offsets [21, 33) converted to code points [19, 31)" in err
+    assert "manifest.json" in written
+
+
+@pytest.mark.parametrize("batch", [1, 4])
+def test_problems_spread_over_batches_are_said_as_one_process_says_them(tmp_path, monkeypatch, batch):
+    tasks = _mixed_export()
+    tasks[3]["annotations"][0]["result"][1]["value"]["labels"] = ["CITY"]  # said once, for every task
+    tasks[9]["annotations"][0]["result"][1]["value"]["labels"] = ["CITY"]
+    tasks[12]["annotations"][0]["result"][1]["value"]["labels"] = ["TOWN"]
+    tasks[5]["annotations"][0]["result"][0]["value"]["end"] = 99  # out of range
+    tasks[20]["id"] = tasks[2]["id"]  # a repeated task id, found across batches
+    tasks[30]["data"]["doc_id"] = "doc-7"  # a repeated document id
+    tasks[33]["annotations"][0]["ground_truth"] = "yes"
+    export = write_export(tmp_path / "e.json", tasks)
+    code, _, err, written = _alike([str(export)], tmp_path, monkeypatch, batch)
+    assert code == 1 and written == {}
+    for said in (
+        "unknown labels 'CITY', 'TOWN' (3 region(s) in 3 task(s))",
+        "duplicate task id",
+        "out of range",
+    ):
+        assert said in err, err
+
+
+def test_a_document_the_tags_cannot_give_back_stops_the_build_alike(tmp_path, monkeypatch):
+    tasks = _mixed_export()
+    tasks[25] = task(26, "Nguyen\nXuan Phuc arrive.", [region("r1", 0, 16, "Nguyen\nXuan Phuc", "PER")])
+    export = write_export(tmp_path / "e.json", tasks)
+    code, _, err, written = _alike([str(export)], tmp_path, monkeypatch, 2)
+    assert code == 1 and "is not given back" in err and written == {}
+
+
+def test_split_fields_are_read_alike(tmp_path, monkeypatch):
+    tasks = _mixed_export()
+    for number, raw in enumerate(tasks):
+        raw["data"]["split"] = ["train", "validation", "test"][number % 3]
+    export = write_export(tmp_path / "e.json", tasks)
+    assert _alike([str(export), "--split-field", "split"], tmp_path, monkeypatch, 5)[0] == 0
+    tasks[7]["data"]["split"] = "dev"
+    export = write_export(tmp_path / "e.json", tasks)
+    code, _, err, _ = _alike([str(export), "--split-field", "split"], tmp_path, monkeypatch, 5)
+    assert code == 1 and "data.split is 'dev'" in err
+
+
+@pytest.mark.parametrize("name", sorted(INDEX))
+def test_every_bad_export_of_the_battery_is_refused_alike_with_workers(name, tmp_path, monkeypatch):
+    case = INDEX[name]
+    config = BATTERY / case["config"] if "config" in case else CONFIG
+    arguments = [str(BATTERY / name), "--config", str(config), *case.get("options", [])]
+    code, _, err, written = _alike(arguments, tmp_path, monkeypatch, 1)
+    assert code == 1 and case["expected"] in err and written == {}
+
+
+def test_merging_the_pieces_of_an_export_gives_the_reading_of_the_whole(tmp_path):
+    tasks = _mixed_export()
+    tasks[4]["annotations"][0]["result"][0]["value"]["labels"] = ["CITY"]
+    export = write_export(tmp_path / "e.json", tasks)
+    whole = ExportReading(SCHEMA)
+    merged = ExportReading(SCHEMA)
+    raws = list(iter_raw_tasks(export, SCHEMA))
+    for first in range(0, len(raws), 7):
+        piece = ExportReading(SCHEMA, piece=True)
+        for number, (raw, unreadable) in enumerate(raws[first : first + 7], start=first + 1):
+            found = piece.task(raw, number, unreadable)
+            if found is not None:
+                piece.document(found)
+        merged.merge(piece.piece())
+    for number, (raw, unreadable) in enumerate(raws, start=1):
+        found = whole.task(raw, number, unreadable)
+        if found is not None:
+            whole.document(found)
+    assert merged.account == whole.account
+    assert merged.reader.said_once_problems() == whole.reader.said_once_problems()
+    assert merged.reader.problems == whole.reader.problems
+    assert merged.count == whole.count == len(tasks)
+    said = []
+    for reading in (whole, merged):
+        with pytest.raises(InputError) as raised:
+            reading.finish(export)
+        said.append(str(raised.value))
+    assert said[0] == said[1]
+    given = []
+    with pytest.raises(InputError):
+        given.extend(iter_tasks(export, SCHEMA))
+    assert len(given) == 4  # the tasks before the first problem
+
+
+def test_merging_an_account_adds_every_count():
+    account = Account(tasks=3, documents=1, results=7, regions=4, relations=2, utf16_converted=1)
+    account.left_out.update({"no annotation": 2})
+    account.left_out_tasks["no annotation"] = ["task 1", "task 2"]
+    account.ignored.update({"choices": 1})
+    account.gold_rules.update({"latest": 1})
+    total = Account()
+    total.merge(account)
+    assert total == account
+    total.merge(copy.deepcopy(account))
+    for field in fields(Account):
+        value = getattr(total, field.name)
+        if isinstance(value, int):
+            assert value == 2 * getattr(account, field.name), field.name
+    assert total.left_out_tasks == {"no annotation": ["task 1", "task 2", "task 1", "task 2"]}
+    for _ in range(SHOWN_TASKS):
+        total.merge(copy.deepcopy(account))
+    assert len(total.left_out_tasks["no annotation"]) == SHOWN_TASKS
+
+
+def test_the_main_process_leaves_spacy_to_the_workers_and_they_check_the_language(tmp_path):
+    export = write_export(tmp_path / "e.json", _mixed_export()[:5])
+    script = (
+        "import sys; from vna_ner.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit as end:\n    print(end.code, 'spacy' in sys.modules)"
+    )
+    for language, said in (("fr", "0 False"), ("zz", "2 False")):
+        arguments = [str(export), "--out", str(tmp_path / language), "--quiet", "--workers", "2"]
+        done = subprocess.run(
+            [sys.executable, "-c", script, "build", *arguments, "--language", language],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        assert done.stdout.splitlines()[-1] == said, done.stderr
+    assert "Invalid value for --language: no rule-based spaCy tokenizer for language 'zz'" in done.stderr
+    assert not (tmp_path / "zz").exists()

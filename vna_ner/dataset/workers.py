@@ -1,0 +1,113 @@
+"""An export's tasks validated, tokenized and packed by worker processes (``vna-ner build --workers N``).
+
+The main process only parses the export's JSON and hands out batches of raw tasks: it never imports
+spaCy, whose set-up (seconds for French) the workers do while it reads. Each worker reads
+its batch as a piece of the export (:class:`~vna_ner.labelstudio.export.ExportReading`), tokenizes and
+packs its documents (:func:`~vna_ner.dataset.encode.document_batch`) and finds what splitting needs of
+them (:func:`~vna_ner.dataset.split.document_facts`). The results come back in export order and are
+merged as one pass would have made them, so a build is the same for any number of workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import warnings
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from vna_ner.dataset.align import pipeline
+from vna_ner.dataset.encode import Encoding, document_batch
+from vna_ner.dataset.split import DocumentFacts, document_facts
+from vna_ner.errors import InputError
+from vna_ner.labelstudio.export import ExportReading, ReadPiece
+from vna_ner.labelstudio.formats import iter_raw_tasks
+from vna_ner.labelstudio.schema import Schema
+
+RawTask = tuple[int, Any, str | None]  # position in the export, the task as parsed, why it is unreadable
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What every batch of one build needs: sent to each worker once, when it starts."""
+
+    schema: Schema
+    reading: dict[str, Any]  # the options of ExportReading: offsets, unannotated, split_field
+    encoding: Encoding
+
+
+@dataclass(slots=True)
+class Batch:
+    """A batch of tasks read, tokenized and packed, in export order."""
+
+    piece: ReadPiece
+    facts: list[DocumentFacts]  # of each document given back, in order
+    fields: list[tuple[str, Any, Any]]  # each document's id, task id and split (``--split-field``)
+    rows: pa.RecordBatch
+    failure: InputError | None  # the first document that cannot be tagged; ``rows`` stop before it
+    warnings: list[tuple[str, type[Warning]]]  # said while reading, to be said again by the build
+
+
+_job: Job | None = None  # the worker's, set by _start
+
+
+def _start(job: Job) -> None:
+    global _job
+    _job = job
+
+
+def read_batch(tasks: list[RawTask]) -> Batch:
+    """Read, tokenize and pack ``tasks`` (in a worker process)."""
+    job = _job
+    assert job is not None, "read_batch runs in a worker started by read_in_workers"
+    pipeline(job.encoding.language)  # built once per worker (LanguageError for an unknown language)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        reading = ExportReading(job.schema, **job.reading, piece=True)
+        documents = []
+        for number, raw, unreadable in tasks:
+            task = reading.task(raw, number, unreadable)
+            document = reading.document(task) if task is not None else None
+            if document is not None:
+                documents.append(document)
+    labels = job.schema.entity_labels
+    rows, failure = document_batch(documents, job.encoding)
+    return Batch(
+        reading.piece(),
+        [document_facts(document, labels) for document in documents],
+        [(document.id, document.task_id, document.split) for document in documents],
+        rows,
+        failure,
+        [(str(warning.message), warning.category) for warning in said],
+    )
+
+
+def read_in_workers(export: Path, job: Job, workers: int, size: int) -> Iterator[Batch]:
+    """The export's tasks in batches of ``size``, each read by one of ``workers`` processes, in order.
+
+    At most two batches per worker are in flight, so memory does not grow with the export.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    running: deque[Future[Batch]] = deque()
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(job,)) as pool:
+        try:
+            waiting: list[RawTask] = []
+            for number, (raw, unreadable) in enumerate(iter_raw_tasks(export, job.schema), start=1):
+                waiting.append((number, raw, unreadable))
+                if len(waiting) == size:
+                    running.append(pool.submit(read_batch, waiting))
+                    waiting = []
+                while len(running) >= 2 * workers or (running and running[0].done()):
+                    yield running.popleft().result()
+            if waiting:
+                running.append(pool.submit(read_batch, waiting))
+            while running:
+                yield running.popleft().result()
+        finally:
+            pool.shutdown(cancel_futures=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import pytest
 from hypothesis import given, settings
@@ -193,6 +194,8 @@ def test_the_french_token_match_compiles_to_the_same_code_with_each_charset_work
 
     pattern = TOKEN_MATCH.__self__.pattern  # type: ignore[attr-defined]
     optimizer = re._compiler._optimize_charset  # type: ignore[attr-defined]
+    parse = re._parser.parse  # type: ignore[attr-defined]
+    assert pattern.count("\\u") > 100_000  # escapes the block writes as characters before parsing
     plain = _code(pattern)
     with charsets_once() as memo:
         once = _code(pattern)
@@ -200,6 +203,7 @@ def test_the_french_token_match_compiles_to_the_same_code_with_each_charset_work
     assert once == again == plain
     assert 0 < len(memo) < pattern.count("(?:") / 4  # the alternatives share a few classes
     assert re._compiler._optimize_charset is optimizer  # type: ignore[attr-defined]
+    assert re._parser.parse is parse  # type: ignore[attr-defined]
 
 
 def test_charset_memo_blocks_in_two_threads_leave_re_as_they_found_it():
@@ -286,3 +290,54 @@ def test_sentence_marks_are_the_sentencizers_on_the_corpus():
     texts = vna_ner.load("documents", split="all")["text"]
     opened = sum(sum(_sentencizer_marks("fr", text)) for text in texts)
     assert opened > len(texts)  # documents of several sentences
+
+
+_PIECES = st.sampled_from(
+    [
+        "a",
+        "é",
+        "\\\\",
+        "\\\\\\\\",
+        "-",
+        "]",
+        "[",
+        "^",
+        "(",
+        ")",
+        "|",
+        "*",
+        "?",
+        " ",
+        "#",
+        "\n",
+        "\\s",
+        "\\w",
+        "x{2}",
+    ]
+) | st.builds(
+    lambda escape, point: f"\\{escape}{point:0{4 if escape == 'u' else 8}x}",
+    st.sampled_from(["u", "U"]),
+    st.sampled_from([0x2D, 0x5D, 0x5C, 0x20, 0x23, 0x41, 0x61])
+    | st.integers(0x80, 0xFFFF)
+    | st.integers(0x10000, 0x10FFFF),
+)
+_PATTERNS = st.lists(
+    _PIECES | st.lists(_PIECES, max_size=6).map(lambda p: "[" + "".join(p) + "]"), max_size=12
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(parts=_PATTERNS, flags=st.sampled_from([0, re.IGNORECASE, re.VERBOSE, re.IGNORECASE | re.VERBOSE]))
+def test_escapes_written_as_characters_compile_to_the_same_code_or_fail_alike(parts: list[str], flags: int):
+    from vna_ner.dataset.charsets import literal_escapes
+
+    pattern = "".join(parts)
+    outcomes = []
+    for text in (pattern, literal_escapes(pattern)):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # "possible nested set": either way
+                outcomes.append(_code(text, flags))
+        except (re.error, OverflowError, RecursionError) as error:
+            outcomes.append(type(error).__name__)
+    assert outcomes[0] == outcomes[1], (pattern, literal_escapes(pattern))

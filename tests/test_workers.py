@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import subprocess
-import sys
 from dataclasses import fields
 
 import pytest
@@ -189,21 +186,42 @@ def test_merging_an_account_adds_every_count():
     assert len(total.left_out_tasks["no annotation"]) == SHOWN_TASKS
 
 
-def test_the_main_process_leaves_spacy_to_the_workers_and_they_check_the_language(tmp_path):
-    export = write_export(tmp_path / "e.json", _mixed_export()[:5])
-    script = (
-        "import sys; from vna_ner.cli import main\n"
-        "try:\n    main(sys.argv[1:])\nexcept SystemExit as end:\n    print(end.code, 'spacy' in sys.modules)"
-    )
-    for language, said in (("fr", "0 False"), ("zz", "2 False")):
-        arguments = [str(export), "--out", str(tmp_path / language), "--quiet", "--workers", "2"]
-        done = subprocess.run(
-            [sys.executable, "-c", script, "build", *arguments, "--language", language],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-        )
-        assert done.stdout.splitlines()[-1] == said, done.stderr
-    assert "Invalid value for --language: no rule-based spaCy tokenizer for language 'zz'" in done.stderr
-    assert not (tmp_path / "zz").exists()
+def test_an_unknown_language_is_said_first_alike(tmp_path, monkeypatch):
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]", encoding="utf-8")
+    code, _, err, _ = _alike([str(empty), "--language", "zz"], tmp_path, monkeypatch, 1)
+    assert code == 2 and "Invalid value for --language" in err
+
+
+def test_a_task_nested_as_deeply_as_the_reader_allows_is_sent_to_a_worker(tmp_path, monkeypatch):
+    tasks = _mixed_export()[:3]
+    tasks[1]["data"]["extra"] = "DEEP"
+    text = json.dumps(tasks).replace('"DEEP"', "[" * 900 + "]" * 900)
+    export = tmp_path / "deep.json"
+    export.write_text(text, encoding="utf-8")
+    assert _alike([str(export)], tmp_path, monkeypatch, 1)[0] == 0
+
+
+@pytest.mark.parametrize("breakage", ["]", "] x", ", {oops}]"])
+def test_an_export_that_breaks_off_says_the_warnings_of_what_came_before_alike(
+    tmp_path, monkeypatch, breakage
+):
+    tasks = _mixed_export()[:12]
+    for number in range(1, 12):
+        tasks[number] = copy.deepcopy(tasks[0])
+        tasks[number]["id"] = tasks[number]["data"]["doc_id"] = f"t{number}"
+    text = json.dumps(tasks, ensure_ascii=False)
+    export = tmp_path / "broken.json"
+    export.write_text(text[:-40] if breakage == "]" else text[:-1] + breakage, encoding="utf-8")
+    code, _, err, written = _alike([str(export)], tmp_path, monkeypatch, 3)
+    assert code == 1 and written == {} and "not valid JSON" in err
+    assert err.count("UTF-16 offsets [21, 33) converted") >= 11
+
+
+def test_nan_task_ids_repeat_alike(tmp_path, monkeypatch):
+    tasks = _mixed_export()[:4]
+    text = json.dumps(tasks).replace('"id": 2,', '"id": NaN,').replace('"id": 3,', '"id": NaN,')
+    export = tmp_path / "nan.json"
+    export.write_text(text, encoding="utf-8")
+    code, _, err, _ = _alike([str(export)], tmp_path, monkeypatch, 1)
+    assert code == 1 and "task nan (document doc-3): duplicate task id (first at task #2" in err

@@ -120,8 +120,7 @@ def build(
     from vna_ner.labelstudio.schema import default_config
 
     try:
-        if workers <= 1:  # before any work; with --workers, the workers check it without holding this back
-            pipeline(language)
+        pipeline(language)
     except LanguageError as error:
         raise click.BadParameter(str(error), param_hint="--language") from error
     config_path = Path(config) if config else default_config()
@@ -156,8 +155,6 @@ def build(
             keep_folds=keep_folds,
             workers=workers,
         )
-    except LanguageError as error:
-        raise click.BadParameter(str(error), param_hint="--language") from error
     finally:
         pa.set_memory_pool(pool)
     if keep:

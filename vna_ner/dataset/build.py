@@ -250,8 +250,7 @@ def build(
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if workers <= 1:
-        pipeline(language)  # an unknown language fails here, before any work; workers check it themselves
+    pipeline(language)  # an unknown language fails here, before any work (workers are forked with it)
     reading = {"offsets": offsets, "unannotated": unannotated, "split_field": split_field}
     out = check_out(out, [export])  # before any work: refused unless empty, absent or an earlier build
     created = next((p for p in reversed([out.parent, *out.parent.parents]) if not p.exists()), None)

@@ -1,7 +1,6 @@
 """An export's tasks validated, tokenized and packed by worker processes (``vna-ner build --workers N``).
 
-The main process only parses the export's JSON and hands out batches of raw tasks: it never imports
-spaCy, whose set-up (seconds for French) the workers do while it reads. Each worker reads
+The main process only parses the export's JSON and hands out batches of raw tasks. Each worker reads
 its batch as a piece of the export (:class:`~vna_ner.labelstudio.export.ExportReading`), tokenizes and
 packs its documents (:func:`~vna_ner.dataset.encode.document_batch`) and finds what splitting needs of
 them (:func:`~vna_ner.dataset.split.document_facts`). The results come back in export order and are
@@ -11,6 +10,7 @@ merged as one pass would have made them, so a build is the same for any number o
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import warnings
 from collections import deque
 from collections.abc import Iterator
@@ -65,7 +65,7 @@ def read_batch(tasks: list[RawTask]) -> Batch:
     """Read, tokenize and pack ``tasks`` (in a worker process)."""
     job = _job
     assert job is not None, "read_batch runs in a worker started by read_in_workers"
-    pipeline(job.encoding.language)  # built once per worker (LanguageError for an unknown language)
+    pipeline(job.encoding.language)  # built by the build before the workers were forked, if they were
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
         reading = ExportReading(job.schema, **job.reading, piece=True)
@@ -95,19 +95,35 @@ def read_in_workers(export: Path, job: Job, workers: int, size: int) -> Iterator
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     running: deque[Future[Batch]] = deque()
+    waiting: list[RawTask] = []
+    limit = sys.getrecursionlimit()
+    # A task is pickled to its worker: pickle takes about two levels of recursion per level of nesting,
+    # the JSON reader one, so a task nested as deeply as the reader allows must still be sent.
+    sys.setrecursionlimit(max(limit, 4 * limit))
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(job,)) as pool:
         try:
-            waiting: list[RawTask] = []
-            for number, (raw, unreadable) in enumerate(iter_raw_tasks(export, job.schema), start=1):
-                waiting.append((number, raw, unreadable))
-                if len(waiting) == size:
-                    running.append(pool.submit(read_batch, waiting))
-                    waiting = []
-                while len(running) >= 2 * workers or (running and running[0].done()):
-                    yield running.popleft().result()
-            if waiting:
-                running.append(pool.submit(read_batch, waiting))
-            while running:
-                yield running.popleft().result()
+            try:
+                for number, (raw, unreadable) in enumerate(iter_raw_tasks(export, job.schema), start=1):
+                    waiting.append((number, raw, unreadable))
+                    if len(waiting) == size:
+                        running.append(pool.submit(read_batch, waiting))
+                        waiting = []
+                    while len(running) >= 2 * workers or (running and running[0].done()):
+                        yield running.popleft().result()
+            except InputError:  # the file breaks off: what was read before says its warnings first
+                yield from _read_now(pool, running, waiting)
+                raise
+            yield from _read_now(pool, running, waiting)
         finally:
             pool.shutdown(cancel_futures=True)
+            sys.setrecursionlimit(limit)
+
+
+def _read_now(
+    pool: ProcessPoolExecutor, running: deque[Future[Batch]], waiting: list[RawTask]
+) -> Iterator[Batch]:
+    """The batches in flight and the one still being filled, in order."""
+    if waiting:
+        running.append(pool.submit(read_batch, waiting))
+    while running:
+        yield running.popleft().result()

@@ -787,8 +787,18 @@ class _RepeatedIds:
         return set(positions[order[shared]].tolist())
 
 
+_NAN = ("NaN",)  # the key of every NaN id: no JSON value reads as a tuple
+
+
 def _hashable(value: Any) -> Any:
-    """``value`` itself if it can be hashed (equal ids compare as Python compares them), else its repr."""
+    """``value`` itself if it can be hashed (equal ids compare as Python compares them), else its repr.
+
+    Every NaN (``NaN`` in the export, which Python's JSON reader accepts) is one id: NaN equals nothing,
+    not even itself, so only the object's identity would tie two of them, and that depends on how the
+    export was read.
+    """
+    if isinstance(value, float) and value != value:
+        return _NAN
     try:
         hash(value)
     except TypeError:

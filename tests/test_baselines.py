@@ -437,3 +437,44 @@ def test_relation_classifier_learns_from_gold_pairs_and_keeps_label_pairs_seen()
         (0, 1, "HAS_TITLE"),
         (0, 2, "MEETS"),
     }
+
+
+# e5_small_ner (the parts that need no torch)
+
+
+e5_weights = _baseline("e5_weights")
+e5_ner = _baseline("e5_ner")
+
+
+def test_q4_blocks_are_fp16_scales_times_nibbles_minus_8_low_nibbles_first():
+    import numpy as np
+
+    nibbles = bytes(low | (15 - low) << 4 for low in range(16))  # low nibbles 0..15, high nibbles 15..0
+    raw = np.float16(0.5).tobytes() + nibbles + np.float16(-2.0).tobytes() + nibbles
+
+    matrix = e5_weights.dequantize_q4(raw, 2, 32)
+
+    values = [*range(16), *range(15, -1, -1)]  # value k of a block: low nibble k, then high nibble k - 16
+    assert matrix.dtype == np.float32 and matrix.shape == (2, 32)
+    assert matrix[0].tolist() == [(v - 8) * 0.5 for v in values]
+    assert matrix[1].tolist() == [(v - 8) * -2.0 for v in values]
+    assert matrix[0, :3].tolist() == [-4.0, -3.5, -3.0] and matrix[1, 31].tolist() == 16.0
+
+
+def test_sentences_are_packed_whole_and_a_long_one_cut_into_windows_of_whole_words():
+    pieces = [2, 2, 3, 3, 4, 4, 4, 1, 12, 1, 2]
+    sentences = [(0, 2), (2, 4), (4, 8), (8, 10), (10, 11)]
+
+    # 2+2 and 3+3 fit in 10 together; 4+4+4+1 is cut after 8 pieces; the 12-piece word is a window alone;
+    # the last window (1 piece) goes on with the next sentence (2).
+    assert e5_ner.pack(pieces, sentences, limit=10) == [(0, 4), (4, 6), (6, 8), (8, 9), (9, 11)]
+    assert e5_ner.pack([1] * 5, [(0, 2), (2, 5)]) == [(0, 5)]
+    assert e5_ner.pack([], []) == []
+
+
+def test_each_word_is_labelled_on_its_first_piece_only():
+    word_ids = [None, 0, 0, 1, 2, 2, 2, None, None]  # <s>, words 0-2, </s>, padding
+
+    assert e5_ner.first_piece_labels(word_ids, [5, 0, 3]) == [-100, 5, -100, 0, 3, -100, -100, -100, -100]
+    assert e5_ner.first_pieces(word_ids) == {0: 1, 1: 3, 2: 4}
+    assert e5_ner.TAGS[:3] == ("O", "B-PER", "I-PER") and len(e5_ner.TAGS) == 15

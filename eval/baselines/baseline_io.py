@@ -91,6 +91,22 @@ def tokenized_documents(dataset: Dataset) -> list[TokenizedDocument]:
     return documents
 
 
+def sentence_bounds(document: TokenizedDocument) -> list[tuple[int, int]]:
+    """Token range ``[first, end)`` of each sentence of ``document``."""
+    firsts = sorted({0, *document.sentence_starts})
+    return [(a, b) for a, b in itertools.pairwise([*firsts, len(document.tokens)]) if b > a]
+
+
+def gold_tags(document: TokenizedDocument) -> list[str]:
+    """IOB2 tags of ``document``'s tokens from its gold entities (tokens never cross a gold boundary)."""
+    tags = ["O"] * len(document.tokens)
+    for start, end, label in document.entities:
+        inside = [i for i, (s, e) in enumerate(document.offsets) if s >= start and e <= end]
+        for n, i in enumerate(inside):
+            tags[i] = f"{'B' if n == 0 else 'I'}-{label}"
+    return tags
+
+
 def load_documents(split: str) -> list[TokenizedDocument]:
     """The documents of a split of the shipped dataset; ``all``: every document, train first."""
     import vna_ner

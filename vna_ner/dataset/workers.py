@@ -99,9 +99,9 @@ def read_in_workers(export: Path, job: Job, workers: int, size: int) -> Iterator
     limit = sys.getrecursionlimit()
     # A task is pickled to its worker: pickle takes about two levels of recursion per level of nesting,
     # the JSON reader one, so a task nested as deeply as the reader allows must still be sent.
-    sys.setrecursionlimit(max(limit, 4 * limit))
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(job,)) as pool:
         try:
+            sys.setrecursionlimit(max(limit, 4 * limit))
             try:
                 for number, (raw, unreadable) in enumerate(iter_raw_tasks(export, job.schema), start=1):
                     waiting.append((number, raw, unreadable))

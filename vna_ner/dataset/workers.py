@@ -71,8 +71,7 @@ def read_batch(tasks: list[RawTask]) -> Batch:
         reading = ExportReading(job.schema, **job.reading, piece=True)
         documents = []
         for number, raw, unreadable in tasks:
-            task = reading.task(raw, number, unreadable)
-            document = reading.document(task) if task is not None else None
+            document = reading.document(raw, number, unreadable)
             if document is not None:
                 documents.append(document)
     labels = job.schema.entity_labels

@@ -629,9 +629,14 @@ class ExportReading:
             self.repeats.add(number, task.document.task_id, task.document.id)
         return None if self.reader.failed else task
 
-    def document(self, task: Task) -> Document | None:
-        """The task's document carrying its gold annotation (:func:`choose_gold`), counted in the
-        account; None for a task left out (counted by reason)."""
+    def document(self, raw: Any, number: int, unreadable: str | None = None) -> Document | None:
+        """The document of the task at ``number``, carrying its gold annotation (:func:`choose_gold`) and
+        counted in the account; None for a task :meth:`task` gives no task for, or left out (counted by
+        reason)."""
+        task = self.task(raw, number, unreadable)
+        return None if task is None else self._gold(task)
+
+    def _gold(self, task: Task) -> Document | None:
         account = self.account
         account.tasks += 1
         gold = choose_gold(task.annotations)
@@ -831,8 +836,7 @@ def iter_documents(
         schema, offsets=offsets, unannotated=unannotated, split_field=split_field, account=account
     )
     for number, (raw, unreadable) in enumerate(iter_raw_tasks(path, schema), start=1):
-        task = reading.task(raw, number, unreadable)
-        document = reading.document(task) if task is not None else None
+        document = reading.document(raw, number, unreadable)
         if document is not None:
             yield document
     reading.finish(path)

@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 
 import vna_ner.dataset.build as build_module
 from helpers import CONFIG, region, relation, task, write_export
+from vna_ner.dataset.align import token_arrays, tokens_of
 from vna_ner.dataset.build import build, document_rows
-from vna_ner.dataset.encode import content_hash, substrings
+from vna_ner.dataset.encode import aligned, content_hash, substrings
 from vna_ner.dataset.features import CONFIGS, SPLITS, features_for
 from vna_ner.documents import Document, Relation, Span
 from vna_ner.labelstudio.export import read_documents
@@ -147,19 +148,80 @@ def test_the_content_hash_is_that_of_canonical_json(text):
 )
 def test_substrings_are_the_strings_pa_array_makes(pieces):
     """Texts made of pieces, some of them tokens: cut from the UTF-8 bytes, the same array as from str."""
-    texts, starts, ends, expected = [], [], [], []
+    texts, starts, ends, expected, base = [], [], [], [], 0
     for parts in pieces:
-        text, first, last = "", [], []
+        text = ""
         for piece, is_token in parts:
             if is_token and piece:
-                first.append(len(text))
-                last.append(len(text) + len(piece))
+                starts.append(base + len(text))
+                ends.append(base + len(text) + len(piece))
                 expected.append(piece)
             text += piece
         texts.append(text)
-        starts.append(np.array(first, dtype=np.int64))
-        ends.append(np.array(last, dtype=np.int64))
-    made = substrings(texts, starts, ends)
+        base += len(text)
+    made = substrings(texts, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64))
     reference = pa.array(expected, type=pa.string())
     assert made.equals(reference)
     assert made.buffers()[1:] == reference.buffers()[1:]
+
+
+# Documents tokenized and tagged together: what each gives alone, up to the first that fails
+
+_TEXT_PARTS = st.sampled_from([*"ab Zé.!?,'’-\n\t()«»", "  ", "\n\n", "📝", "l'", "M.", "Hanoï", "\u00a0"])
+
+
+@st.composite
+def _document(draw, number: int) -> Document:
+    """A short text with random spans: some cross a sentence break, overlap or start on whitespace."""
+    text = "".join(draw(st.lists(_TEXT_PARTS, max_size=25)))
+    spans = set()
+    for _ in range(draw(st.integers(0, 2)) if len(text) > 1 else 0):
+        start = draw(st.integers(0, len(text) - 1))
+        end = draw(st.integers(start + 1, len(text)))
+        spans.add(Span(start, end, draw(st.sampled_from(SCHEMA.entity_labels)), text[start:end]))
+    return Document(f"d{number}", text, sorted(spans))
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), size=st.integers(1, 8))
+def test_texts_tokenized_together_are_tokenized_as_one_at_a_time(data, size):
+    documents = [data.draw(_document(number)) for number in range(size)]
+    spans = [[(s.start, s.end) for s in document.entities] for document in documents]
+    together = tokens_of([document.text for document in documents], spans)
+    for number, document in enumerate(documents):
+        alone = token_arrays(document.text, spans[number])
+        assert [part.tolist() for part in together.of(number)] == [part.tolist() for part in alone]
+    assert together.bounds[-1] == len(together.starts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), size=st.integers(1, 8))
+def test_documents_tagged_together_are_tagged_as_one_at_a_time(data, size):
+    documents = [data.draw(_document(number)) for number in range(size)]
+    alone = [aligned([document], SCHEMA.entity_labels) for document in documents]
+    together, failure = aligned(documents, SCHEMA.entity_labels)
+    failed = next((n for n, (_, error) in enumerate(alone) if error is not None), len(documents))
+    assert len(together.tokens.bounds) - 1 == failed
+    assert str(failure) == str(alone[failed][1] if failed < len(documents) else None)
+    for number in range(failed):
+        tagged = alone[number][0]
+        first, last = together.tokens.bounds[number : number + 2]
+        assert together.tags[first:last].tolist() == tagged.tags.tolist()
+        assert [part.tolist() for part in together.tokens.of(number)] == [
+            part.tolist() for part in tagged.tokens.of(0)
+        ]
+    assert len(together.tags) == together.tokens.bounds[-1]
+
+
+def test_documents_tagged_together_stop_at_the_first_that_fails_and_name_its_span():
+    fine = Document("fine", "Hanoï et Cuba", [Span(0, 5, "LOC", "Hanoï")])
+    off = Document("off", "ab cd", [Span(0, 2, "ORG", "ab"), Span(2, 4, "ORG", " c")])  # starts on a space
+    crossing = Document("crossing", "Un. Deux", [Span(0, 8, "ORG", "Un. Deux")])
+    together, failure = aligned([fine, off, crossing], SCHEMA.entity_labels)
+    assert [str(problem) for problem in failure.problems] == [
+        "document off: span [2, 4) ORG does not fall on token boundaries"
+    ]
+    assert together.tokens.bounds.tolist() == [0, 3]
+    assert together.tags.tolist() == [SCHEMA.iob_tags.index("B-LOC"), 0, 0]
+    _, failure = aligned([fine, crossing, off], SCHEMA.entity_labels)
+    assert str(failure.problems[0]).startswith("document crossing: entity [0, 8) ORG 'Un. Deux' is not given")

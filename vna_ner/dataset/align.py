@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -73,21 +74,28 @@ def _sentence_final(language: str) -> np.ndarray:
     return np.array(sorted({hash_string(c) for c in characters}), dtype=np.uint64)
 
 
-def sentence_marks(orths: np.ndarray, punct: np.ndarray, final: np.ndarray) -> np.ndarray:
+def sentence_marks(
+    orths: np.ndarray, punct: np.ndarray, final: np.ndarray, docs: np.ndarray | None = None
+) -> np.ndarray:
     """Whether each token opens a sentence, as spaCy's ``Sentencizer`` decides, from a doc's arrays.
 
     ``orths``: the tokens' ``ORTH`` hashes (spaCy's identity of a token's text: ``token.text`` is the
     string stored under it); ``punct``: their ``IS_PUNCT``; ``final``: the sorted hashes of the
-    sentence-final characters (:func:`_sentence_final`). The rule of ``Sentencizer.predict``, without a
-    Python step per token: the first token opens a sentence, and so does the first token after a
-    sentence-final one that is neither punctuation nor sentence-final itself.
+    sentence-final characters (:func:`_sentence_final`); ``docs``: for the tokens of several docs in a
+    row, each token's doc number (non-decreasing; default: one doc). The rule of ``Sentencizer.predict``,
+    without a Python step per token: a doc's first token opens a sentence, and so does the first token
+    after a sentence-final one that is neither punctuation nor sentence-final itself, in the same doc.
     """
+    docs = np.zeros(len(orths), dtype=np.int64) if docs is None else docs
     is_final = final[np.minimum(np.searchsorted(final, orths), len(final) - 1)] == orths
     words = np.flatnonzero(~(punct | is_final))
-    after = np.searchsorted(words, np.flatnonzero(is_final), "right")  # the first word after each
+    finals = np.flatnonzero(is_final)
+    after = np.searchsorted(words, finals, "right")  # the first word after each
+    found = after < len(words)
+    opened, closed = words[after[found]], finals[found]
     marks = np.zeros(len(orths), dtype=bool)
-    marks[words[after[after < len(words)]]] = True
-    marks[:1] = True
+    marks[opened[docs[opened] == docs[closed]]] = True
+    marks[np.flatnonzero(np.diff(docs, prepend=-1))] = True  # each doc's first token
     return marks
 
 
@@ -143,39 +151,108 @@ def tokenize(
     return list(zip(starts.tolist(), ends.tolist(), strict=True)), sentence_starts.tolist()
 
 
-def token_arrays(
-    text: str, spans: Iterable[Offsets] = (), language: str = LANGUAGE, piece: int = PIECE
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`tokenize` as arrays (int64): token starts, token ends, indices of sentence-first tokens.
+@dataclass(frozen=True)
+class Tokens:
+    """Texts tokenized one after another (:func:`tokens_of`), as arrays over all of them.
+
+    Offsets are into the texts joined end to end (text ``d`` starts at ``bases[d]``); text ``d``'s tokens
+    are ``bounds[d]:bounds[d + 1]`` and its sentence-first tokens (indices among all tokens)
+    ``sentence_starts[sentence_bounds[d]:sentence_bounds[d + 1]]``.
+    """
+
+    starts: np.ndarray
+    ends: np.ndarray
+    bases: np.ndarray
+    bounds: np.ndarray
+    sentence_starts: np.ndarray
+    sentence_bounds: np.ndarray
+
+    def of(self, text: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Text ``text``'s token starts and ends in it, and the indices of its sentence-first tokens."""
+        first, last = self.bounds[text : text + 2]
+        base = self.bases[text]
+        sentences = self.sentence_starts[self.sentence_bounds[text] : self.sentence_bounds[text + 1]]
+        return self.starts[first:last] - base, self.ends[first:last] - base, sentences - first
+
+    def local(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`of` every text, concatenated."""
+        texts = np.arange(len(self.bounds) - 1)
+        owner = np.repeat(texts, np.diff(self.bounds))
+        sentence_owner = np.repeat(texts, np.diff(self.sentence_bounds))
+        base = self.bases[owner]
+        return self.starts - base, self.ends - base, self.sentence_starts - self.bounds[sentence_owner]
+
+    def up_to(self, text: int) -> Tokens:
+        """The texts before number ``text``."""
+        last = self.bounds[text]
+        return Tokens(
+            self.starts[:last],
+            self.ends[:last],
+            self.bases[: text + 1],
+            self.bounds[: text + 1],
+            self.sentence_starts[: self.sentence_bounds[text]],
+            self.sentence_bounds[: text + 1],
+        )
+
+
+def tokens_of(
+    texts: Sequence[str],
+    spans: Sequence[Iterable[Offsets]],
+    language: str = LANGUAGE,
+    piece: int = PIECE,
+) -> Tokens:
+    """:func:`tokenize` of each text with its gold ``spans``, as arrays over all the texts.
 
     spaCy's tokens are read with ``Doc.to_array`` (text hash, punctuation, offset, length, whitespace)
     instead of one Python object per token, and the sentencizer's rule is applied to those arrays
-    (:func:`sentence_marks`) instead of running it token by token.
+    (:func:`sentence_marks`) instead of running it token by token; everything after spaCy's tokenizer
+    runs once over all the texts rather than once per text.
     """
     from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, ORTH
 
-    spans = sorted(spans)
     nlp = pipeline(language)
-    ends_sentence = _sentence_final(language)
-    parts = []
-    for first, last in pieces(text, spans, piece):
-        doc = nlp.tokenizer(text[first:last])  # not nlp(): it refuses texts over nlp.max_length
-        array = doc.to_array([ORTH, IS_PUNCT, IDX, LENGTH, IS_SPACE])
-        marks = sentence_marks(array[:, 0], array[:, 1] == 1, ends_sentence)
-        starts, lengths = first + array[:, 2].astype(np.int64), array[:, 3].astype(np.int64)
-        space = array[:, 4] == 1
-        # A sentence opens at the piece's start (pieces are cut at line breaks where possible), at a
-        # token the sentencizer marks and at a line break: its first token that is not whitespace.
-        for i in np.flatnonzero(space).tolist():
-            marks[i] |= "\n" in text[starts[i] : starts[i] + lengths[i]]
-        seen = np.cumsum(marks)
-        words = np.flatnonzero(~space)
-        since = np.concatenate(([-1], seen[words[:-1]]))  # marks seen up to the previous word token
-        parts.append((starts[words], starts[words] + lengths[words], seen[words] > since[: len(words)]))
-    starts, ends, opens = (np.concatenate(column) for column in zip(*parts, strict=True))
-    cuts = np.unique(np.array([edge for span in spans for edge in span], dtype=np.int64))
-    cut_starts, cut_ends = _cut_tokens(starts, ends, cuts)
-    return cut_starts, cut_ends, np.searchsorted(cut_starts, starts[opens])  # a token's first piece
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    bases = np.concatenate(([0], np.cumsum(lengths)))
+    arrays, firsts, edges = [], [], []
+    for base, text, text_spans in zip(bases[:-1].tolist(), texts, spans, strict=True):
+        sorted_spans = sorted(text_spans)
+        edges += [base + edge for span in sorted_spans for edge in span]
+        for first, last in pieces(text, sorted_spans, piece):
+            doc = nlp.tokenizer(text[first:last])  # not nlp(): it refuses texts over nlp.max_length
+            arrays.append(doc.to_array([ORTH, IS_PUNCT, IDX, LENGTH, IS_SPACE]).reshape(-1, 5))
+            firsts.append(base + first)
+    table = np.concatenate(arrays) if arrays else np.zeros((0, 5), dtype=np.uint64)
+    piece_of = np.repeat(np.arange(len(arrays)), [len(array) for array in arrays])
+    starts = np.array(firsts, dtype=np.int64)[piece_of] + table[:, 2].astype(np.int64)
+    ends = starts + table[:, 3].astype(np.int64)
+    space = table[:, 4] == 1
+    marks = sentence_marks(table[:, 0], table[:, 1] == 1, _sentence_final(language), piece_of)
+    # A sentence opens at a piece's start (pieces are cut at line breaks where possible), at a token the
+    # sentencizer marks and at a line break: its first token that is not whitespace.
+    breaks = np.flatnonzero(_code_points("".join(texts)) == 10)
+    marks[space] |= np.searchsorted(breaks, ends[space]) > np.searchsorted(breaks, starts[space])
+    seen = np.cumsum(marks)
+    words = np.flatnonzero(~space)
+    opens = np.diff(seen[words], prepend=0) > 0  # a mark since the word before (each piece's first is one)
+    cuts = np.unique(np.array(edges, dtype=np.int64))
+    cut_starts, cut_ends = _cut_tokens(starts[words], ends[words], cuts)
+    sentence_starts = np.searchsorted(cut_starts, starts[words][opens])  # a token's first piece
+    bounds = np.searchsorted(cut_starts, bases)
+    return Tokens(
+        cut_starts, cut_ends, bases, bounds, sentence_starts, np.searchsorted(sentence_starts, bounds)
+    )
+
+
+def token_arrays(
+    text: str, spans: Iterable[Offsets] = (), language: str = LANGUAGE, piece: int = PIECE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`tokenize` as arrays (int64): token starts, token ends, indices of sentence-first tokens."""
+    return tokens_of([text], [spans], language, piece).of(0)
+
+
+def _code_points(text: str) -> np.ndarray:
+    """The code points of ``text`` (uint32; a lone surrogate as its own value)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 def pieces(text: str, spans: Sequence[Offsets], size: int = PIECE) -> Iterator[Offsets]:

@@ -130,10 +130,13 @@ def document_rows(
     """
     labels = sorted({span.label for span in document.entities})
     tag_names = ["O", *(f"{p}-{label}" for label in labels for p in ("B", "I"))]
-    tokenized = aligned(document, labels, language)
-    offsets = list(zip(tokenized.starts.tolist(), tokenized.ends.tolist(), strict=True))
-    tags = [tag_names[code] for code in tokenized.tags.tolist()]
-    sentence_starts = tokenized.sentence_starts.tolist()
+    tagged, failure = aligned([document], labels, language)
+    if failure is not None:
+        raise failure
+    starts, ends, firsts = tagged.tokens.of(0)
+    offsets = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    tags = [tag_names[code] for code in tagged.tags.tolist()]
+    sentence_starts = firsts.tolist()
     tokens = [document.text[start:end] for start, end in offsets]
     row = {
         "id": document.id,

@@ -19,13 +19,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vna_ner.dataset.align import (
-    LANGUAGE,
-    MisalignmentError,
-    iob2_to_spans,
-    spans_to_iob2,
-    token_arrays,
-)
+from vna_ner.dataset.align import LANGUAGE, MisalignmentError, Tokens, iob2_to_spans, spans_to_iob2, tokens_of
 from vna_ner.documents import Document
 from vna_ner.errors import InputError, Problem
 
@@ -46,51 +40,64 @@ def content_hash(document: Document) -> str:
 
 @dataclass(frozen=True)
 class Aligned:
-    """One document tokenized for its language: token offsets, IOB2 tag codes, sentence-first tokens.
+    """Documents tokenized for their language (:class:`~vna_ner.dataset.align.Tokens`) and IOB2 tag codes
+    of all their tokens in a row.
 
     Tag code 0 is ``O``; label number ``k`` of ``labels`` is ``B-`` at ``2k + 1`` and ``I-`` at ``2k + 2``
     (the order of :attr:`~vna_ner.labelstudio.schema.Schema.iob_tags`).
     """
 
-    starts: np.ndarray
-    ends: np.ndarray
+    tokens: Tokens
     tags: np.ndarray
-    sentence_starts: np.ndarray
 
 
-def aligned(document: Document, labels: Sequence[str], language: str = LANGUAGE) -> Aligned:
-    """Tokenize ``document`` and tag it; :class:`InputError` if the tags do not give back its entities.
+def aligned(
+    documents: Sequence[Document], labels: Sequence[str], language: str = LANGUAGE
+) -> tuple[Aligned, InputError | None]:
+    """Tokenize and tag the documents up to the first whose tags do not give back its entities, and
+    that document's error (None if there is none).
 
     The tags are :func:`~vna_ner.dataset.align.spans_to_iob2`'s. For flat entities, which is what the
     export reader gives, the tags give back every entity unless one crosses a sentence start; only then
     (or for entities that overlap) does :func:`~vna_ner.dataset.align.iob2_to_spans` find which was lost.
     """
-    gold = sorted(document.entities)
-    starts, ends, sentence_starts = token_arrays(document.text, [(s.start, s.end) for s in gold], language)
+    golds = [sorted(document.entities) for document in documents]
+    tokens = tokens_of([d.text for d in documents], [[(s.start, s.end) for s in g] for g in golds], language)
     code = {label: 2 * k + 1 for k, label in enumerate(labels)}
-    span_starts = np.array([s.start for s in gold], dtype=np.int64)
-    span_ends = np.array([s.end for s in gold], dtype=np.int64)
+    owner = np.repeat(np.arange(len(documents)), [len(gold) for gold in golds])
+    span_starts = np.array([s.start for gold in golds for s in gold], dtype=np.int64) + tokens.bases[owner]
+    span_ends = np.array([s.end for gold in golds for s in gold], dtype=np.int64) + tokens.bases[owner]
+    starts, ends = tokens.starts, tokens.ends
     firsts = np.searchsorted(starts, span_starts)
     lasts = np.searchsorted(ends, span_ends)
     fits = (firsts < len(starts)) & (lasts < len(ends))
     fits[fits] &= (starts[firsts[fits]] == span_starts[fits]) & (ends[lasts[fits]] == span_ends[fits])
+    limit, failure = len(documents), None
     if not fits.all():
-        span = gold[int(np.argmin(fits))]
+        misfit = int(np.argmin(fits))
+        limit = int(owner[misfit])
+        span = golds[limit][misfit - int(np.searchsorted(owner, limit))]
         error = f"span [{span.start}, {span.end}) {span.label} does not fall on token boundaries"
-        raise InputError([Problem(f"document {document.id}", error)])
-    flat = bool((span_starts[1:] >= span_ends[:-1]).all())
-    crossing = np.searchsorted(sentence_starts, lasts, "right") > np.searchsorted(
-        sentence_starts, firsts, "right"
-    )
-    if flat and not crossing.any():
-        lengths = lasts - firsts + 1
-        covered = np.repeat(firsts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-        span_codes = np.array([code[s.label] for s in gold], dtype=np.int64)
-        tags = np.zeros(len(starts), dtype=np.int64)
-        tags[covered + np.arange(len(covered))] = np.repeat(span_codes + 1, lengths)  # I- of the label
-        tags[firsts] = span_codes  # B-
-        return Aligned(starts, ends, tags, sentence_starts)
-    return _checked(document, gold, starts, ends, sentence_starts, labels)
+        failure = InputError([Problem(f"document {documents[limit].id}", error)])
+    sentences = tokens.sentence_starts
+    crossing = np.searchsorted(sentences, lasts, "right") > np.searchsorted(sentences, firsts, "right")
+    overlapping = span_starts[1:] < span_ends[:-1]  # never across documents: they follow one another
+    checked = np.union1d(owner[crossing], owner[1:][overlapping])
+    good = owner < limit
+    firsts, lasts, lengths = firsts[good], lasts[good], (lasts - firsts + 1)[good]
+    covered = np.repeat(firsts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    span_codes = np.array([code[s.label] for gold in golds for s in gold], dtype=np.int64)[good]
+    tags = np.zeros(len(starts), dtype=np.int64)
+    tags[covered + np.arange(len(covered))] = np.repeat(span_codes + 1, lengths)  # I- of the label
+    tags[firsts] = span_codes  # B-
+    for number in checked[checked < limit].tolist():
+        try:
+            first, last = tokens.bounds[number : number + 2]
+            tags[first:last] = _checked(documents[number], golds[number], *tokens.of(number), labels)
+        except InputError as error:
+            limit, failure = number, error
+            break
+    return Aligned(tokens.up_to(limit), tags[: tokens.bounds[limit]]), failure
 
 
 def _checked(
@@ -100,8 +107,9 @@ def _checked(
     ends: np.ndarray,
     sentence_starts: np.ndarray,
     labels: Sequence[str],
-) -> Aligned:
-    """The tags by :func:`spans_to_iob2`, and the entity the chunker does not give back, if any, refused."""
+) -> np.ndarray:
+    """The tag codes by :func:`spans_to_iob2`, and the entity the chunker does not give back, if any,
+    refused."""
     offsets = list(zip(starts.tolist(), ends.tolist(), strict=True))
     spans = [(s.start, s.end, s.label) for s in gold]
     try:
@@ -124,7 +132,7 @@ def _checked(
         "O": 0,
         **{f"{p}-{label}": 2 * k + 1 + (p == "I") for k, label in enumerate(labels) for p in "BI"},
     }
-    return Aligned(starts, ends, np.array([tag_code[t] for t in names], dtype=np.int64), sentence_starts)
+    return np.array([tag_code[t] for t in names], dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -137,18 +145,15 @@ class Encoding:
     schema: pa.Schema  # the ``documents`` columns staged: all but the fold, known once all are read
 
 
-def substrings(texts: Sequence[str], starts: Sequence[np.ndarray], ends: Sequence[np.ndarray]) -> pa.Array:
-    """``text[start:end]`` for each ``(start, end)`` of each text, in order, as one Arrow string array.
+def substrings(texts: Sequence[str], starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """``joined[start:end]`` for each ``(start, end)``, in order, as one Arrow string array, where
+    ``joined`` is the texts joined end to end.
 
     Cut from the texts' UTF-8 bytes (code-point offsets mapped to byte offsets) rather than made one
     Python string per token; the array is the one ``pa.array`` makes of those strings.
     """
     joined = "".join(texts)
-    lengths = np.array([len(text) for text in texts], dtype=np.int64)
-    bases = np.cumsum(lengths) - lengths
-    none = np.zeros(0, dtype=np.int64)
-    first = np.concatenate([none, *(base + part for base, part in zip(bases, starts, strict=True))])
-    last = np.concatenate([none, *(base + part for base, part in zip(bases, ends, strict=True))])
+    first, last = starts, ends
     data = joined.encode("utf-8")
     if len(data) != len(joined):  # multi-byte characters: a code point's byte offset
         points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
@@ -164,7 +169,7 @@ def substrings(texts: Sequence[str], starts: Sequence[np.ndarray], ends: Sequenc
     )
 
 
-def _lists(offsets: list[int], values: pa.Array) -> pa.ListArray:
+def _lists(offsets: Sequence[int] | np.ndarray, values: pa.Array) -> pa.ListArray:
     return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), values)
 
 
@@ -181,32 +186,17 @@ def document_batch(
     """The ``documents`` rows of ``documents`` and a column of their content hashes, as one record batch,
     and the error of the first document that cannot be tagged (the batch then stops before it).
     """
+    tagged, failure = aligned(documents, encoding.entity_labels, encoding.language)
+    tokens = tagged.tokens
+    documents = documents[: len(tokens.bounds) - 1]
     entity_code = {label: k for k, label in enumerate(encoding.entity_labels)}
     relation_code = {label: k for k, label in enumerate(encoding.relation_labels)}
-    ids, texts, hashes = [], [], []
-    starts, ends, tags, sentence_starts = [], [], [], []
-    token_offsets, sentence_offsets = [0], [0]
+    texts = [document.text for document in documents]
     entities: list[list] = [[], [], [], [], []]
     relations: list[list] = [[], [], []]
     provenance: list[list] = [[], []]
     entity_offsets, relation_offsets, provenance_offsets = [0], [0], [0]
-    failure = None
     for document in documents:
-        try:
-            tokenized = aligned(document, encoding.entity_labels, encoding.language)
-        except InputError as error:
-            failure = error
-            break
-        text = document.text
-        ids.append(document.id)
-        texts.append(text)
-        hashes.append(content_hash(document))
-        starts.append(tokenized.starts)
-        ends.append(tokenized.ends)
-        tags.append(tokenized.tags)
-        sentence_starts.append(tokenized.sentence_starts)
-        token_offsets.append(token_offsets[-1] + len(tokenized.starts))
-        sentence_offsets.append(sentence_offsets[-1] + len(tokenized.sentence_starts))
         for span in sorted(document.entities):
             for column, value in zip(
                 entities, (span.id, span.start, span.end, entity_code[span.label], span.text), strict=True
@@ -224,27 +214,24 @@ def document_batch(
             provenance[1].append(source.offset)
         provenance_offsets.append(len(provenance[0]))
     schema = encoding.schema
-
-    def flat(parts: list[np.ndarray], dtype: pa.DataType) -> pa.Array:
-        return pa.array(np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64), type=dtype)
-
+    starts, ends, sentence_starts = tokens.local()
     offset_type = schema.field("token_offsets").type.value_type
     columns = [
-        pa.array(ids, type=pa.string()),
+        pa.array([document.id for document in documents], type=pa.string()),
         pa.array(texts, type=pa.string()),
-        _lists(token_offsets, substrings(texts, starts, ends)),
+        _lists(tokens.bounds, substrings(texts, tokens.starts, tokens.ends)),
         _lists(
-            token_offsets,
+            tokens.bounds,
             pa.StructArray.from_arrays(
-                [flat(starts, pa.int32()), flat(ends, pa.int32())], fields=list(offset_type)
+                [pa.array(starts, type=pa.int32()), pa.array(ends, type=pa.int32())], fields=list(offset_type)
             ),
         ),
-        _lists(token_offsets, flat(tags, pa.int64())),
-        _lists(sentence_offsets, flat(sentence_starts, pa.int32())),
+        _lists(tokens.bounds, pa.array(tagged.tags, type=pa.int64())),
+        _lists(tokens.sentence_bounds, pa.array(sentence_starts, type=pa.int32())),
         _lists(entity_offsets, _structs(schema.field("entities").type.value_type, entities)),
         _lists(relation_offsets, _structs(schema.field("relations").type.value_type, relations)),
         _lists(provenance_offsets, _structs(schema.field("provenance").type.value_type, provenance)),
-        pa.array(hashes, type=pa.string()),
+        pa.array([content_hash(document) for document in documents], type=pa.string()),
     ]
     staged = schema.append(pa.field(HASH, pa.string()))
     return pa.RecordBatch.from_arrays(columns, schema=staged), failure

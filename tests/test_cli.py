@@ -223,6 +223,25 @@ def test_a_light_install_loads_and_scores(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "arguments",
+    [
+        ["eval", "--predictions", "eval/predictions/crf.all.jsonl", "--split", "all", "--bootstrap", "10"],
+        [
+            "compare",
+            *(f"eval/predictions/{s}.test.jsonl" for s in ("crf", "dictionary")),
+            "--resamples",
+            "99",
+        ],
+    ],
+)
+def test_scoring_reads_the_gold_without_datasets(arguments):
+    """`datasets` (with pandas) takes longer to import than a split takes to read and score."""
+    result = run_cli(*arguments)
+    assert result.returncode == 0, result.stderr
+    assert "datasets" not in json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize(
     ("arguments", "blocked", "extra"),
     [
         (["build", "--out", "{tmp}/out", "--quiet"], LIGHT_INSTALL_LACKS, "build"),

@@ -787,3 +787,47 @@ def test_each_folds_score_is_seqevals_on_that_folds_sentences(tmp_path: Path):
         expected = {fold: f1_score(t, p, zero_division=0, **options) for fold, (t, p) in per_fold.items()}
         assert report.folds.f1[mode] == pytest.approx(expected, abs=1e-12)
         assert 0 < min(expected.values()) < max(expected.values()) < 1
+
+
+# The command line scores the gold read with pyarrow alone; a library user passes load()'s Dataset
+
+
+@pytest.mark.parametrize(
+    ("system", "split", "coarse"),
+    [
+        ("crf", "test", False),
+        ("relations_nearest", "validation", False),
+        ("spacy_fr_core_news_sm", "test", True),
+        ("spacy_ner_trained", "all", False),
+    ],
+)
+def test_the_gold_read_without_datasets_scores_as_loads_dataset(
+    system: str, split: str, coarse: bool
+) -> None:
+    from vna_ner.benchmark.document_spans import error_analyses
+    from vna_ner.dataset.split_table import read_split_table
+
+    path = Path(__file__).parent.parent / "eval" / "predictions" / f"{system}.{split}.jsonl"
+    scored = []
+    for gold in (load(split=split), read_split_table(split)):
+        predictions = read_predictions(path, gold)
+        report = evaluate(gold, predictions, coarse=coarse, bootstrap=50)
+        analyses = error_analyses(gold, predictions, coarse=coarse)
+        scored.append((report.to_dict(), {mode: a.to_dict() for mode, (_, a) in analyses.items()}))
+    assert scored[0] == scored[1]
+    assert scored[0][0]["entities"]["strict"]["micro"]["support"] > 0
+
+
+def test_the_label_names_read_from_the_schema_are_the_features():
+    from vna_ner.dataset.split_table import read_split_table, split_table
+
+    for split in ("train", "all"):
+        dataset = load(split=split)
+        mine, theirs = read_split_table(split), split_table(dataset)
+        assert (mine.tag_names, mine.entity_labels, mine.relation_labels) == (
+            tuple(dataset.features["ner_tags"].feature.names),
+            tuple(dataset.features["entities"].feature["label"].names),
+            tuple(dataset.features["relations"].feature["label"].names),
+        )
+        assert mine.table.equals(theirs.table)
+        assert (mine.split, theirs.split) == (split, split)

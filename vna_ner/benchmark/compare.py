@@ -20,14 +20,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from datasets import Dataset
 
 from vna_ner.benchmark.evaluate import Report, evaluate
 from vna_ner.benchmark.predictions import Predictions
+from vna_ner.dataset.split_table import SplitTable
 from vna_ner.files import write_text_atomically
+
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 _BLOCK = 1000  # resamples drawn at once, to bound memory on large splits
 
@@ -101,7 +104,7 @@ def compare_counts(
 
 
 def compare_predictions(
-    gold: Dataset,
+    gold: SplitTable | Dataset,
     a: Predictions,
     b: Predictions,
     *,

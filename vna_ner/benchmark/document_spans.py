@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-
-from datasets import Dataset
+from typing import TYPE_CHECKING
 
 from vna_ner.benchmark.error_analysis import ErrorAnalysis, Mention, analyse
 from vna_ner.benchmark.evaluate import COARSE, MODES
 from vna_ner.benchmark.predictions import Predictions
 from vna_ner.dataset.chunks import chunks
+from vna_ner.dataset.split_table import SplitTable, split_table
+
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 
 @dataclass(frozen=True)
@@ -30,22 +33,22 @@ class DocumentSpans:
     predicted: tuple[Mention, ...]
 
 
-def entity_labels(gold: Dataset, *, coarse: bool = False) -> tuple[str, ...]:
+def entity_labels(gold: SplitTable | Dataset, *, coarse: bool = False) -> tuple[str, ...]:
     """The labels of the full or coarse view, in the dataset's order."""
-    labels = tuple(gold.features["entities"].feature["label"].names)
-    return tuple(dict.fromkeys(COARSE.values())) if coarse else labels
+    return tuple(dict.fromkeys(COARSE.values())) if coarse else split_table(gold).entity_labels
 
 
 def document_spans(
-    gold: Dataset, predictions: Predictions, *, mode: str = "strict", coarse: bool = False
+    gold: SplitTable | Dataset, predictions: Predictions, *, mode: str = "strict", coarse: bool = False
 ) -> list[DocumentSpans]:
     """Gold and predicted chunks of every document of ``gold`` in ``mode`` ("strict" or "default")."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}: {', '.join(MODES)}")
-    names = gold.features["ner_tags"].feature.names
-    columns = gold.select_columns(["id", "text", "token_offsets", "ner_tags", "sentence_starts"])
+    gold = split_table(gold)
+    names = gold.tag_names
+    columns = gold.table.select(["id", "text", "token_offsets", "ner_tags", "sentence_starts"])
     documents = []
-    for index, row in enumerate(columns):
+    for index, row in enumerate(columns.to_pylist()):
         offsets = [(t["start"], t["end"]) for t in row["token_offsets"]]
         edges = [*row["sentence_starts"], len(offsets)]
         if edges[0] != 0:
@@ -66,7 +69,7 @@ def document_spans(
 
 
 def error_analyses(
-    gold: Dataset, predictions: Predictions, *, coarse: bool = False
+    gold: SplitTable | Dataset, predictions: Predictions, *, coarse: bool = False
 ) -> dict[str, tuple[list[DocumentSpans], ErrorAnalysis]]:
     """Per entity mode, the documents' spans and their error analysis."""
     found = {}

@@ -44,18 +44,21 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow.compute as pc
-from datasets import Dataset
 from tabulate import tabulate
 
 from vna_ner.benchmark.predictions import GoldTokens, Predictions, RelationKey, TokenSpan, project
 from vna_ner.dataset.chunks import Chunk, chunks
 from vna_ner.dataset.features import ALL
+from vna_ner.dataset.split_table import SplitTable, split_table
 from vna_ner.errors import InputError, Problem
 from vna_ner.files import write_text_atomically
+
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 COARSE = {"PER": "PER", "ORG": "ORG", "LOC": "LOC", "EVENT": "MISC", "MISC": "MISC"}
 COARSE_DROPPED = ("TITLE", "DATE")  # the project's other labels, O in the coarse view
@@ -256,7 +259,7 @@ def chunk_counts(
 
 
 def evaluate(
-    gold: Dataset,
+    gold: SplitTable | Dataset,
     predictions: Predictions,
     *,
     coarse: bool = False,
@@ -266,7 +269,7 @@ def evaluate(
 ) -> Report:
     """Score ``predictions`` (read against ``gold``) on the full or coarse view; see the module docstring."""
     tokens = predictions.gold
-    table = gold.with_format("arrow")[:]
+    table = split_table(gold).table
     if tuple(table.column("id").to_pylist()) != tokens.ids or table.num_rows != len(tokens.bounds) - 1:
         raise ValueError("these predictions were read against another gold split")
     if coarse:

@@ -26,19 +26,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from datasets import Dataset, List, Value
 
 from vna_ner.dataset.chunks import chunks
 from vna_ner.dataset.features import SPLITS
-from vna_ner.dataset.load import documents_of, source_file
+from vna_ner.dataset.split_table import SplitTable, read_split_file, split_table
 from vna_ner.documents import Document, Relation, Span
 from vna_ner.errors import InputError, Problem
 from vna_ner.spans import is_integer, offsets_problem, overlaps
+
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 CONLL_SUFFIXES = (".conll", ".txt", ".tsv")
 _SHOWN = 5
@@ -92,28 +94,25 @@ class GoldTokens:
         return self.starts[first:last], self.ends[first:last]
 
 
-def gold_tokens(gold: Dataset) -> GoldTokens:
+def gold_tokens(gold: SplitTable | Dataset) -> GoldTokens:
     """The ids, label names, token offsets and text lengths of a ``documents``-configuration split."""
-    table = gold.with_format("arrow")[:]
+    gold = split_table(gold)
+    table = gold.table
     offsets = table.column("token_offsets").combine_chunks()
     lengths = pc.list_value_length(offsets).to_numpy(zero_copy_only=False)
     flat = pc.list_flatten(offsets)
-    source = source_file(gold)
-    split = str(gold.split) if gold.split is not None else None
-    if split is None and source is not None and source.stem in SPLITS:
-        split = source.stem
     return GoldTokens(
         ids=tuple(table.column("id").to_pylist()),
-        tag_names=tuple(gold.features["ner_tags"].feature.names),
-        entity_labels=tuple(gold.features["entities"].feature["label"].names),
-        relation_labels=tuple(gold.features["relations"].feature["label"].names),
+        tag_names=gold.tag_names,
+        entity_labels=gold.entity_labels,
+        relation_labels=gold.relation_labels,
         bounds=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
         starts=flat.field("start").to_numpy(zero_copy_only=False).astype(np.int64),
         ends=flat.field("end").to_numpy(zero_copy_only=False).astype(np.int64),
         text_lengths=pc.utf8_length(table.column("text")).to_numpy(),
         tokens=table.column("tokens").combine_chunks(),
-        split=split,
-        folder=source.parent if source is not None else None,
+        split=gold.split,
+        folder=gold.source.parent if gold.source is not None else None,
         folds=table.column("fold").to_numpy() if "fold" in table.column_names else None,
     )
 
@@ -162,7 +161,7 @@ class Predictions:
 
 
 def read_predictions(
-    source: Path | str | Dataset, gold: Dataset, *, allow_missing: bool = False
+    source: Path | str | Dataset, gold: SplitTable | Dataset, *, allow_missing: bool = False
 ) -> Predictions:
     """Read predictions for the split ``gold`` from a file (format by suffix) or a ``Dataset``.
 
@@ -170,8 +169,9 @@ def read_predictions(
     ones are allowed, and predict nothing, with ``allow_missing``), ids of another split, bad spans,
     labels, tags, token counts or relations.
     """
-    reading = _Reading(gold_tokens(gold), str(source) if not isinstance(source, Dataset) else "<dataset>")
-    if isinstance(source, Dataset):
+    from_file = isinstance(source, str | Path)
+    reading = _Reading(gold_tokens(gold), str(source) if from_file else "<dataset>")
+    if not from_file:
         fmt = "arrow"
         _read_dataset(source, reading)
     else:
@@ -337,7 +337,10 @@ def _other_splits(gold: GoldTokens) -> dict[str, set[str]]:
     for split in SPLITS:
         path = gold.folder / f"{split}.arrow"
         if split != gold.split and path.is_file():
-            found[split] = set(Dataset.from_file(str(path)).with_format("arrow")[:].column("id").to_pylist())
+            try:
+                found[split] = set(read_split_file(path.with_suffix(""))[2].column("id").to_pylist())
+            except InputError:  # only names the split of an unknown id: an unreadable one names none
+                continue
     return found
 
 
@@ -533,6 +536,8 @@ def _conll_document(doc_id: str, where: str, tokens: list[str], tags: list[str],
 
 
 def _read_arrow_file(path: Path, reading: _Reading) -> None:
+    from datasets import Dataset
+
     try:
         dataset = Dataset.from_file(str(path))
     except Exception as error:  # pyarrow raises several types for a file that is not Arrow
@@ -542,6 +547,8 @@ def _read_arrow_file(path: Path, reading: _Reading) -> None:
 
 
 def _read_dataset(dataset: Dataset, reading: _Reading) -> None:
+    from datasets import List, Value
+
     feature = dataset.features.get("pred_tags")
     if "id" not in dataset.features or not (isinstance(feature, List) and feature.feature == Value("string")):
         reading.problem(
@@ -576,6 +583,8 @@ def predicted_documents(gold: Dataset, predictions: Predictions) -> list[Documen
     to Label Studio as pre-annotations. A span cut at a sentence break is therefore two regions, and a
     relation with such an argument, which cannot be right, is left out.
     """
+    from vna_ner.dataset.load import documents_of
+
     documents = documents_of(gold)
     for index, document in enumerate(documents):
         offsets = [(t["start"], t["end"]) for t in gold[index]["token_offsets"]]

@@ -64,10 +64,10 @@ def compare(
     """
     from vna_ner.benchmark.compare import compare_predictions, format_comparison, write_comparison
     from vna_ner.benchmark.predictions import read_predictions
-    from vna_ner.dataset.load import load
+    from vna_ner.dataset.split_table import read_split_table
 
     check_outputs([output], [system_a, system_b, data_folder(data_dir)])
-    gold = load(split=split, data_dir=Path(data_dir) if data_dir else None)
+    gold = read_split_table(split, Path(data_dir) if data_dir else None)
     a, b = (read_predictions(Path(p), gold, allow_missing=allow_missing) for p in (system_a, system_b))
     comparison = compare_predictions(
         gold, a, b, mode=mode, coarse=coarse, resamples=resamples, permutations=permutations, seed=seed

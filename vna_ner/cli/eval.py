@@ -67,10 +67,10 @@ def evaluate_predictions(
     from vna_ner.benchmark.error_analysis import format_error_analysis
     from vna_ner.benchmark.evaluate import MODE_TITLES, evaluate, format_report, write_report
     from vna_ner.benchmark.predictions import read_predictions
-    from vna_ner.dataset.load import load
+    from vna_ner.dataset.split_table import read_split_table
 
     check_outputs([output, html_path], [predictions, data_folder(data_dir)])
-    gold = load(split=split, data_dir=Path(data_dir) if data_dir else None)
+    gold = read_split_table(split, Path(data_dir) if data_dir else None)
     read = read_predictions(Path(predictions), gold, allow_missing=allow_missing)
     report = evaluate(gold, read, coarse=coarse, strict_spans=strict_spans, bootstrap=bootstrap, seed=seed)
     analyses = error_analyses(gold, read, coarse=coarse)

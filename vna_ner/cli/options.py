@@ -71,7 +71,7 @@ def check_outputs(outputs: Sequence[str | Path | None], inputs: Sequence[str | P
 
 def data_folder(data_dir: str | None) -> Path:
     """The built splits a command reads: --data-dir, else the shipped ones."""
-    from vna_ner.dataset.load import splits_dir
+    from vna_ner.dataset.split_table import splits_dir
 
     return Path(data_dir) if data_dir else splits_dir()
 

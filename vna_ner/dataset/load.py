@@ -13,27 +13,14 @@ import hashlib
 import weakref
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from datasets import Dataset, DatasetDict, NamedSplit, concatenate_datasets
 from datasets.table import InMemoryTable
 
 from vna_ner.dataset.features import ALL, CONFIGS, SPLITS
+from vna_ner.dataset.split_table import read_split_file, splits_dir, unreadable
 from vna_ner.documents import Document, Provenance, Relation, Span
-from vna_ner.errors import InputError, Problem
 
-_PACKAGE = Path(__file__).resolve().parent.parent  # the vna_ner package folder
 _SOURCES: weakref.WeakKeyDictionary[Dataset, Path] = weakref.WeakKeyDictionary()
-
-
-def splits_dir() -> Path:
-    """The folder of built splits: inside an installed wheel, else the source checkout's ``splits/``."""
-    for candidate in (_PACKAGE / "splits", _PACKAGE.parent / "splits"):
-        if (candidate / "documents").is_dir():
-            return candidate
-    raise FileNotFoundError(
-        "no built splits found next to the vna_ner package; run `vna-ner build` in a source checkout"
-    )
 
 
 def load(
@@ -67,19 +54,12 @@ def _read(stem: Path) -> Dataset:
     all of it (three times the time of reading it); the digest of the file's bytes names the same
     content for a fraction of that.
     """
-    path, parquet = stem.with_suffix(".arrow"), stem.with_suffix(".parquet")
-    if not path.exists() and parquet.exists():
-        path = parquet
+    path, data, table = read_split_file(stem)
+    fingerprint = hashlib.sha256(data).hexdigest()[:16]
     try:
-        data = path.read_bytes()
-        buffer = pa.BufferReader(data)
-        table = pq.read_table(buffer) if path == parquet else pa.ipc.open_stream(buffer).read_all()
-        fingerprint = hashlib.sha256(data).hexdigest()[:16]
         dataset = Dataset(InMemoryTable(table), split=NamedSplit(stem.name), fingerprint=fingerprint)
-    except (pa.ArrowException, OSError, ValueError) as error:  # a truncated or foreign file
-        reason = " ".join(str(error).split())[:200]
-        problem = f"cannot be read as a split of a vna-ner build ({reason}); build it again"
-        raise InputError([Problem(str(path), problem)]) from None
+    except ValueError as error:  # features in the schema that datasets cannot read
+        raise unreadable(path, error) from None
     _SOURCES[dataset] = path
     return dataset
 

@@ -221,3 +221,24 @@ def test_nan_task_ids_repeat_alike(tmp_path, monkeypatch):
     export.write_text(text, encoding="utf-8")
     code, _, err, _ = _alike([str(export)], tmp_path, monkeypatch, 1)
     assert code == 1 and "task nan (document doc-3): duplicate task id (first at task #2" in err
+
+
+def test_json_min_records_and_jsonl_tasks_are_built_alike(tmp_path, monkeypatch):
+    """Tasks of one item go to a worker as their JSON text, tasks merged from JSON-MIN records as parsed."""
+    text = "Le ministre Giang visite Hué en été 🇻🇳."
+    records = []
+    for number in range(1, 8):
+        label = [{"start": 12, "end": 17, "text": "Giang", "labels": ["PER"]}]
+        common = {"id": number, "text": f"{text} {number}", "doc_id": f"d{number}"}
+        records += [{**common, "label": label, "annotation_id": 10 * number, "updated_at": "2026-01-01"}]
+        records += [
+            {**common, "label": label[:0], "annotation_id": 10 * number + 1, "updated_at": "2025-01-01"}
+        ]
+    minimal = tmp_path / "min.json"
+    minimal.write_text(json.dumps(records), encoding="utf-8")
+    _alike([str(minimal)], tmp_path / "min", monkeypatch, 3)
+    lines = tmp_path / "tasks.jsonl"
+    escaped = [json.dumps(t) for t in _mixed_export()]  # non-ASCII as \\u escapes, decoded by the worker
+    lines.write_text("\n".join(escaped), encoding="utf-8")
+    _, _, _, written = _alike([str(lines)], tmp_path / "jsonl", monkeypatch, 5)
+    assert "documents/train.arrow" in written

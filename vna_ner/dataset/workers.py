@@ -1,6 +1,7 @@
 """An export's tasks validated, tokenized and packed by worker processes (``vna-ner build --workers N``).
 
-The main process only parses the export's JSON and hands out batches of raw tasks. Each worker reads
+The main process only parses the export's JSON and hands out batches of tasks as their JSON text (a
+worker decodes it again in less time than it would take to unpickle the parsed task). Each worker reads
 its batch as a piece of the export (:class:`~vna_ner.labelstudio.export.ExportReading`), tokenizes and
 packs its documents (:func:`~vna_ner.dataset.encode.document_batch`) and finds what splitting needs of
 them (:func:`~vna_ner.dataset.split.document_facts`). The results come back in export order and are
@@ -9,6 +10,7 @@ merged as one pass would have made them, so a build is the same for any number o
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import sys
 import warnings
@@ -26,10 +28,11 @@ from vna_ner.dataset.encode import Encoding, document_batch
 from vna_ner.dataset.split import DocumentFacts, document_facts
 from vna_ner.errors import InputError
 from vna_ner.labelstudio.export import ExportReading, ReadPiece
-from vna_ner.labelstudio.formats import iter_raw_tasks
+from vna_ner.labelstudio.formats import iter_sourced_tasks
 from vna_ner.labelstudio.schema import Schema
 
-RawTask = tuple[int, Any, str | None]  # position in the export, the task as parsed, why it is unreadable
+# Position in the export, the task's JSON text (else the task as parsed), why it is unreadable
+RawTask = tuple[int, str | None, Any, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +73,9 @@ def read_batch(tasks: list[RawTask]) -> Batch:
         warnings.simplefilter("always")
         reading = ExportReading(job.schema, **job.reading, piece=True)
         documents = []
-        for number, raw, unreadable in tasks:
-            document = reading.document(raw, number, unreadable)
+        for number, source, raw, unreadable in tasks:
+            task = json.loads(source) if source is not None else raw  # the decoder the main process used
+            document = reading.document(task, number, unreadable)
             if document is not None:
                 documents.append(document)
     labels = job.schema.entity_labels
@@ -102,8 +106,9 @@ def read_in_workers(export: Path, job: Job, workers: int, size: int) -> Iterator
         try:
             sys.setrecursionlimit(max(limit, 4 * limit))
             try:
-                for number, (raw, unreadable) in enumerate(iter_raw_tasks(export, job.schema), start=1):
-                    waiting.append((number, raw, unreadable))
+                tasks = iter_sourced_tasks(export, job.schema)
+                for number, (raw, unreadable, source) in enumerate(tasks, start=1):
+                    waiting.append((number, source, None if source is not None else raw, unreadable))
                     if len(waiting) == size:
                         running.append(pool.submit(read_batch, waiting))
                         waiting = []

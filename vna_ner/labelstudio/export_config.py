@@ -85,7 +85,7 @@ def _provisional_schema(path: Path) -> Schema:
     Only JSON-MIN needs them (its records have no ``data``): the span control is the field holding
     regions, the text the field they fit.
     """
-    first = next(islice(iter_raw_items(path), 1), (None, False))[0]
+    first = next(islice(iter_raw_items(path), 1), (None, False, ""))[0]
     if not isinstance(first, dict) or "data" in first:
         return Schema((), ())
     controls = [k for k, v in first.items() if k not in JSON_MIN_META and holds_regions(v)]

@@ -73,8 +73,9 @@ class _Items:
             if self.pos < len(self.buffer) or not self.read():
                 return self.buffer[self.pos : self.pos + 1]
 
-    def value(self, number: int) -> tuple[Any, bool]:
-        """The next value and whether its source holds an escaped surrogate (which may be a lone one)."""
+    def value(self, number: int) -> tuple[Any, bool, str]:
+        """The next value, whether its source holds an escaped surrogate (which may be a lone one), and
+        its source (the JSON text)."""
         self.next_char()
         size = CHUNK
         while True:
@@ -91,15 +92,15 @@ class _Items:
             except ValueError:  # an integer of more digits than Python converts
                 raise self._invalid(self.pos, f"item #{number} holds a number too long to read") from None
         suspect = _SURROGATE_ESCAPE.search(self.buffer, self.pos, end) is not None
-        self.pos = end
-        return value, suspect
+        source, self.pos = self.buffer[self.pos : end], end
+        return value, suspect, source
 
     def _invalid(self, position: int, message: str) -> InputError:
         line = self.consumed_lines + self.buffer.count("\n", 0, position) + 1
         where = f"line {line}, character {self.consumed_chars + position}"
         return _refuse(self.path, f"not valid JSON at {where}: {message}")
 
-    def items(self) -> Iterator[tuple[Any, bool]]:
+    def items(self) -> Iterator[tuple[Any, bool, str]]:
         first = self.next_char()
         if first == "[":
             self.pos += 1
@@ -143,8 +144,8 @@ def lone_surrogate(value: Any) -> str | None:
     return None
 
 
-def iter_raw_items(path: Path) -> Iterator[tuple[Any, bool]]:
-    """Each top-level item of an export file, with whether it may hold a lone surrogate.
+def iter_raw_items(path: Path) -> Iterator[tuple[Any, bool, str]]:
+    """Each top-level item of an export file, with whether it may hold a lone surrogate, and its JSON text.
 
     A UTF-8 byte-order mark is skipped; UTF-16 and UTF-32 files are refused in one line, and so is
     anything but a regular file (a pipe, a folder): an export is read more than once.
@@ -170,22 +171,29 @@ def iter_raw_tasks(path: Path, schema: Schema) -> Iterator[tuple[Any, str | None
 
     Consecutive JSON-MIN records of one task id (one per annotation) become one task.
     """
+    for task, unreadable, _ in iter_sourced_tasks(path, schema):
+        yield task, unreadable
+
+
+def iter_sourced_tasks(path: Path, schema: Schema) -> Iterator[tuple[Any, str | None, str | None]]:
+    """:func:`iter_raw_tasks`, with each task's JSON text when it is one item of the file (None for a task
+    made of JSON-MIN records): a worker process decodes that text faster than it unpickles the task."""
     pending: list[dict[str, Any]] = []
     pending_suspect = False
-    for number, (item, suspect) in enumerate(iter_raw_items(path), start=1):
+    for number, (item, suspect, source) in enumerate(iter_raw_items(path), start=1):
         if number == 1 and not (isinstance(item, dict) and ("data" in item or is_json_min(item, schema))):
             raise _refuse(path, f"the first item is not a task ({_described(item, schema)}): {CHOOSE}")
         same_task = is_json_min(item, schema) and _task_id(item) == _task_id(pending[0]) if pending else False
         if pending and not same_task:
-            yield _task_of_json_min(pending, schema, pending_suspect)
+            yield *_task_of_json_min(pending, schema, pending_suspect), None
             pending, pending_suspect = [], False
         if is_json_min(item, schema):
             pending.append(item)
             pending_suspect |= suspect
         else:
-            yield item, _surrogate_problem(item) if suspect else None
+            yield item, _surrogate_problem(item) if suspect else None, source
     if pending:
-        yield _task_of_json_min(pending, schema, pending_suspect)
+        yield *_task_of_json_min(pending, schema, pending_suspect), None
 
 
 def _task_id(record: dict[str, Any]) -> Any:

@@ -510,6 +510,26 @@ def test_a_corrupt_arrow_file_is_an_error_not_a_traceback(tmp_path):
     assert "documents/test.arrow: cannot be read as a split of a vna-ner build (" in result.output
 
 
+def test_a_split_without_class_labels_is_an_error_naming_it_not_a_bug(tmp_path):
+    """An Arrow file of the right columns but written without ``datasets``' features (another tool's)."""
+    import pyarrow as pa
+
+    splits = tmp_path / "splits"
+    shutil.copytree(SHIPPED, splits)
+    for split in ("train", "validation", "test"):
+        path = splits / "documents" / f"{split}.arrow"
+        table = pa.ipc.open_stream(path.read_bytes()).read_all().replace_schema_metadata(None)
+        with pa.ipc.new_stream(str(path), table.schema) as writer:
+            writer.write_table(table)
+    predictions = REPO / "eval" / "predictions" / "dictionary.test.jsonl"
+    for command in (["eval", "--predictions", predictions], ["compare", predictions, predictions]):
+        result = run(*command, "--data-dir", splits, env={"VNA_NER_DEBUG": "1"})  # a crash stays a crash
+        assert result.exit_code == 1, result.output
+        assert "documents/test.arrow: cannot be read as a split of a vna-ner build (no class labels" in (
+            result.output
+        )
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [

@@ -84,7 +84,11 @@ def read_split_table(split: str, data_dir: Path | None = None) -> SplitTable:
     files = [read_split_file(folder / name) for name in (SPLITS if split == ALL else [split])]
     table = pa.concat_tables([table for _, _, table in files])
     source = files[0][0] if split != ALL else None
-    return SplitTable(table, split, source, *_class_names(files[0][2].schema))
+    try:
+        names = _class_names(files[0][2].schema)
+    except ValueError as error:  # a table of another tool: bad input, said as a corrupt file is
+        raise unreadable(files[0][0], error) from None
+    return SplitTable(table, split, source, *names)
 
 
 def split_table(gold: SplitTable | Dataset) -> SplitTable:
@@ -117,9 +121,7 @@ def _class_names(schema: pa.Schema) -> tuple[tuple[str, ...], tuple[str, ...], t
             _names(features["relations"], "label"),
         )
     except (KeyError, TypeError, ValueError) as error:
-        raise ValueError(
-            f"not a split of a vna-ner build: no class labels in its schema ({error!r})"
-        ) from None
+        raise ValueError(f"no class labels in its schema metadata: {error!r}") from None
 
 
 def _names(feature: Any, field: str | None = None) -> tuple[str, ...]:

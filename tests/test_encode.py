@@ -225,3 +225,12 @@ def test_documents_tagged_together_stop_at_the_first_that_fails_and_name_its_spa
     assert together.tags.tolist() == [SCHEMA.iob_tags.index("B-LOC"), 0, 0]
     _, failure = aligned([fine, crossing, off], SCHEMA.entity_labels)
     assert str(failure.problems[0]).startswith("document crossing: entity [0, 8) ORG 'Un. Deux' is not given")
+
+
+def test_an_edge_outside_its_text_cuts_no_token_of_the_texts_beside_it():
+    """Texts are tokenized joined end to end: an edge before its text's start cuts nothing before it."""
+    together = tokens_of(["abc def", "xy", "uv"], [[], [(-6, 1)], [(1, 9)]])
+    for number, text in enumerate(["abc def", "xy", "uv"]):
+        alone = tokens_of([text], [[(-6, 1)] if number == 1 else [(1, 9)] if number == 2 else []]).of(0)
+        assert [part.tolist() for part in together.of(number)] == [part.tolist() for part in alone]
+    assert together.of(0)[0].tolist() == [0, 4]

@@ -296,3 +296,20 @@ def test_a_prediction_file_for_another_split_is_named_as_such(tmp_path: Path) ->
     found = problems(mixed, test)
     assert "these ids are in the validation split, not test: v1" in found
     assert "unknown document id 'zz': not in the test split" in found
+
+
+def test_another_split_is_named_from_a_parquet_build_too(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from vna_ner.dataset.split_table import read_split_table
+
+    write_splits(tmp_path, {"train": ["t1", "t2"], "validation": ["v1"], "test": ["x1"]})
+    for split in ("train", "validation", "test"):
+        arrow = tmp_path / "documents" / f"{split}.arrow"
+        pq.write_table(pa.ipc.open_stream(arrow.read_bytes()).read_all(), arrow.with_suffix(".parquet"))
+        arrow.unlink()
+    whole = jsonl(tmp_path, {"id": "t1", "entities": []}, name="train.jsonl")
+    assert "these ids are in the train split, not test: t1" in problems(
+        whole, read_split_table("test", tmp_path)
+    )

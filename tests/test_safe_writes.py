@@ -530,6 +530,29 @@ def test_a_split_without_class_labels_is_an_error_naming_it_not_a_bug(tmp_path):
         )
 
 
+def test_splits_of_other_class_labels_are_not_scored_together(tmp_path):
+    """``--split all`` joins the three splits: one built with other labels is named, not read as train's."""
+    import json
+
+    import pyarrow as pa
+
+    splits = tmp_path / "splits"
+    shutil.copytree(SHIPPED, splits)
+    path = splits / "documents" / "validation.arrow"
+    table = pa.ipc.open_stream(path.read_bytes()).read_all()
+    metadata = json.loads(table.schema.metadata[b"huggingface"])
+    metadata["info"]["features"]["entities"]["feature"]["label"]["names"][0] = "PERSON"
+    table = table.replace_schema_metadata({b"huggingface": json.dumps(metadata).encode()})
+    with pa.ipc.new_stream(str(path), table.schema) as writer:
+        writer.write_table(table)
+    predictions = REPO / "eval" / "predictions" / "dictionary.all.jsonl"
+    result = run("eval", "--predictions", predictions, "--split", "all", "--data-dir", splits)
+    assert result.exit_code == 1, result.output
+    assert "documents/validation.arrow: cannot be read as a split of a vna-ner build (its class labels" in (
+        result.output
+    )
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [

@@ -189,6 +189,17 @@ def test_an_unknown_language_is_said_first_alike(tmp_path, monkeypatch):
     assert code == 2 and "Invalid value for --language" in err
 
 
+@pytest.mark.parametrize("depth", [1500, 3000])
+def test_a_task_nested_deeper_than_the_reader_allows_is_refused_alike(tmp_path, monkeypatch, depth):
+    tasks = _mixed_export()[:3]
+    tasks[1]["data"]["extra"] = "DEEP"
+    text = json.dumps(tasks).replace('"DEEP"', "[" * depth + "]" * depth)
+    export = tmp_path / "deep.json"
+    export.write_text(text, encoding="utf-8")
+    code, _, err, written = _alike([str(export)], tmp_path, monkeypatch, 1)
+    assert (code, written) == (1, {}) and "item #2 is nested too deeply" in err
+
+
 def test_a_task_nested_as_deeply_as_the_reader_allows_is_sent_to_a_worker(tmp_path, monkeypatch):
     tasks = _mixed_export()[:3]
     tasks[1]["data"]["extra"] = "DEEP"

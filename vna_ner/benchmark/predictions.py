@@ -330,15 +330,15 @@ class _Reading:
 
 
 def _other_splits(gold: GoldTokens) -> dict[str, set[str]]:
-    """Document ids of the other splits beside the gold split's Arrow file, when it has one."""
+    """Document ids of the other splits beside the gold split's file, when it has one."""
     if gold.folder is None or gold.split is None:
         return {}
     found = {}
     for split in SPLITS:
-        path = gold.folder / f"{split}.arrow"
-        if split != gold.split and path.is_file():
+        stem = gold.folder / split
+        if split != gold.split and any(stem.with_suffix(s).is_file() for s in (".arrow", ".parquet")):
             try:
-                found[split] = set(read_split_file(path.with_suffix(""))[2].column("id").to_pylist())
+                found[split] = set(read_split_file(stem)[2].column("id").to_pylist())
             except InputError:  # only names the split of an unknown id: an unreadable one names none
                 continue
     return found

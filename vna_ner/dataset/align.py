@@ -213,10 +213,11 @@ def tokens_of(
     nlp = pipeline(language)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     bases = np.concatenate(([0], np.cumsum(lengths)))
-    arrays, firsts, edges = [], [], []
-    for base, text, text_spans in zip(bases[:-1].tolist(), texts, spans, strict=True):
+    arrays, firsts, edges, owners = [], [], [], []
+    for number, (base, text, text_spans) in enumerate(zip(bases[:-1].tolist(), texts, spans, strict=True)):
         sorted_spans = sorted(text_spans)
-        edges += [base + edge for span in sorted_spans for edge in span]
+        edges += [edge for span in sorted_spans for edge in span]
+        owners += [number] * (2 * len(sorted_spans))
         for first, last in pieces(text, sorted_spans, piece):
             doc = nlp.tokenizer(text[first:last])  # not nlp(): it refuses texts over nlp.max_length
             arrays.append(doc.to_array([ORTH, IS_PUNCT, IDX, LENGTH, IS_SPACE]).reshape(-1, 5))
@@ -234,7 +235,9 @@ def tokens_of(
     seen = np.cumsum(marks)
     words = np.flatnonzero(~space)
     opens = np.diff(seen[words], prepend=0) > 0  # a mark since the word before (each piece's first is one)
-    cuts = np.unique(np.array(edges, dtype=np.int64))
+    owner = np.array(owners, dtype=np.int64)
+    # An edge outside its text cuts no token of it (nor, clipped, of its neighbours)
+    cuts = np.unique(np.clip(np.array(edges, dtype=np.int64), 0, lengths[owner]) + bases[owner])
     cut_starts, cut_ends = _cut_tokens(starts[words], ends[words], cuts)
     sentence_starts = np.searchsorted(cut_starts, starts[words][opens])  # a token's first piece
     bounds = np.searchsorted(cut_starts, bases)

@@ -84,11 +84,18 @@ def read_split_table(split: str, data_dir: Path | None = None) -> SplitTable:
     files = [read_split_file(folder / name) for name in (SPLITS if split == ALL else [split])]
     table = pa.concat_tables([table for _, _, table in files])
     source = files[0][0] if split != ALL else None
-    try:
-        names = _class_names(files[0][2].schema)
-    except ValueError as error:  # a table of another tool: bad input, said as a corrupt file is
-        raise unreadable(files[0][0], error) from None
-    return SplitTable(table, split, source, *names)
+    names = []
+    for path, _, part in files:
+        try:
+            names.append(_class_names(part.schema))
+        except ValueError as error:  # a table of another tool: bad input, said as a corrupt file is
+            raise unreadable(path, error) from None
+        if names[-1] != names[0]:
+            error = ValueError(
+                f"its class labels differ from those of {files[0][0].name}: build the splits again"
+            )
+            raise unreadable(path, error)
+    return SplitTable(table, split, source, *names[0])
 
 
 def split_table(gold: SplitTable | Dataset) -> SplitTable:

@@ -1,7 +1,8 @@
 """An export's tasks validated, tokenized and packed by worker processes (``vna-ner build --workers N``).
 
 The main process only parses the export's JSON and hands out batches of tasks as their JSON text (a
-worker decodes it again in less time than it would take to unpickle the parsed task). Each worker reads
+worker decodes it again in less time than it would take to unpickle the parsed task, and no task is
+nested deeper for a worker than for the reader). Each worker reads
 its batch as a piece of the export (:class:`~vna_ner.labelstudio.export.ExportReading`), tokenizes and
 packs its documents (:func:`~vna_ner.dataset.encode.document_batch`) and finds what splitting needs of
 them (:func:`~vna_ner.dataset.split.document_facts`). The results come back in export order and are
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import sys
 import warnings
 from collections import deque
 from collections.abc import Iterator
@@ -26,13 +26,13 @@ import pyarrow as pa
 from vna_ner.dataset.align import pipeline
 from vna_ner.dataset.encode import Encoding, document_batch
 from vna_ner.dataset.split import DocumentFacts, document_facts
-from vna_ner.errors import InputError
+from vna_ner.errors import InputError, Problem
 from vna_ner.labelstudio.export import ExportReading, ReadPiece
 from vna_ner.labelstudio.formats import iter_sourced_tasks
 from vna_ner.labelstudio.schema import Schema
+from vna_ner.spans import shown
 
-# Position in the export, the task's JSON text (else the task as parsed), why it is unreadable
-RawTask = tuple[int, str | None, Any, str | None]
+RawTask = tuple[int, str, str | None]  # position in the export, the task's JSON text, why it is unreadable
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +73,8 @@ def read_batch(tasks: list[RawTask]) -> Batch:
         warnings.simplefilter("always")
         reading = ExportReading(job.schema, **job.reading, piece=True)
         documents = []
-        for number, source, raw, unreadable in tasks:
-            task = json.loads(source) if source is not None else raw  # the decoder the main process used
-            document = reading.document(task, number, unreadable)
+        for number, source, unreadable in tasks:
+            document = reading.document(json.loads(source), number, unreadable)  # the main process's decoder
             if document is not None:
                 documents.append(document)
     labels = job.schema.entity_labels
@@ -99,16 +98,12 @@ def read_in_workers(export: Path, job: Job, workers: int, size: int) -> Iterator
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     running: deque[Future[Batch]] = deque()
     waiting: list[RawTask] = []
-    limit = sys.getrecursionlimit()
-    # A task is pickled to its worker: pickle takes about two levels of recursion per level of nesting,
-    # the JSON reader one, so a task nested as deeply as the reader allows must still be sent.
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(job,)) as pool:
         try:
-            sys.setrecursionlimit(max(limit, 4 * limit))
             try:
                 tasks = iter_sourced_tasks(export, job.schema)
                 for number, (raw, unreadable, source) in enumerate(tasks, start=1):
-                    waiting.append((number, source, None if source is not None else raw, unreadable))
+                    waiting.append((number, source if source is not None else _text(raw, export), unreadable))
                     if len(waiting) == size:
                         running.append(pool.submit(read_batch, waiting))
                         waiting = []
@@ -120,7 +115,17 @@ def read_in_workers(export: Path, job: Job, workers: int, size: int) -> Iterator
             yield from _read_now(pool, running, waiting)
         finally:
             pool.shutdown(cancel_futures=True)
-            sys.setrecursionlimit(limit)
+
+
+def _text(task: Any, export: Path) -> str:
+    """The JSON text of a task merged from JSON-MIN records: sent as text like every task, so that no
+    task is pickled (pickling nests twice as deep as the JSON reader, which read every record)."""
+    try:
+        return json.dumps(task, ensure_ascii=False)
+    except RecursionError:
+        raise InputError(
+            [Problem(str(export), f"task {shown(task.get('id'))} is nested too deeply")]
+        ) from None
 
 
 def _read_now(

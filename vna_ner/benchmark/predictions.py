@@ -335,11 +335,10 @@ def _other_splits(gold: GoldTokens) -> dict[str, set[str]]:
         return {}
     found = {}
     for split in SPLITS:
-        stem = gold.folder / split
-        if split != gold.split and any(stem.with_suffix(s).is_file() for s in (".arrow", ".parquet")):
+        if split != gold.split:
             try:
-                found[split] = set(read_split_file(stem)[2].column("id").to_pylist())
-            except InputError:  # only names the split of an unknown id: an unreadable one names none
+                found[split] = set(read_split_file(gold.folder / split)[2].column("id").to_pylist())
+            except InputError:  # absent or unreadable: it names no split
                 continue
     return found
 

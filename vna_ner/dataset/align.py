@@ -230,7 +230,7 @@ def tokens_of(
     marks = sentence_marks(table[:, 0], table[:, 1] == 1, _sentence_final(language), piece_of)
     # A sentence opens at a piece's start (pieces are cut at line breaks where possible), at a token the
     # sentencizer marks and at a line break: its first token that is not whitespace.
-    breaks = np.flatnonzero(_code_points("".join(texts)) == 10)
+    breaks = np.flatnonzero(code_points("".join(texts)) == 10)
     marks[space] |= np.searchsorted(breaks, ends[space]) > np.searchsorted(breaks, starts[space])
     seen = np.cumsum(marks)
     words = np.flatnonzero(~space)
@@ -253,7 +253,7 @@ def token_arrays(
     return tokens_of([text], [spans], language, piece).of(0)
 
 
-def _code_points(text: str) -> np.ndarray:
+def code_points(text: str) -> np.ndarray:
     """The code points of ``text`` (uint32; a lone surrogate as its own value)."""
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 

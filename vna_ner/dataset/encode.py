@@ -19,7 +19,15 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vna_ner.dataset.align import LANGUAGE, MisalignmentError, Tokens, iob2_to_spans, spans_to_iob2, tokens_of
+from vna_ner.dataset.align import (
+    LANGUAGE,
+    MisalignmentError,
+    Tokens,
+    code_points,
+    iob2_to_spans,
+    spans_to_iob2,
+    tokens_of,
+)
 from vna_ner.documents import Document
 from vna_ner.errors import InputError, Problem
 
@@ -145,18 +153,17 @@ class Encoding:
     schema: pa.Schema  # the ``documents`` columns staged: all but the fold, known once all are read
 
 
-def substrings(texts: Sequence[str], starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-    """``joined[start:end]`` for each ``(start, end)``, in order, as one Arrow string array, where
-    ``joined`` is the texts joined end to end.
+def substrings(texts: Sequence[str], first: np.ndarray, last: np.ndarray) -> pa.Array:
+    """``joined[start:end]`` for each ``(start, end)`` of ``first`` and ``last``, in order, as one Arrow
+    string array, where ``joined`` is the texts joined end to end.
 
     Cut from the texts' UTF-8 bytes (code-point offsets mapped to byte offsets) rather than made one
     Python string per token; the array is the one ``pa.array`` makes of those strings.
     """
     joined = "".join(texts)
-    first, last = starts, ends
     data = joined.encode("utf-8")
     if len(data) != len(joined):  # multi-byte characters: a code point's byte offset
-        points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        points = code_points(joined)
         widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
         byte = np.concatenate(([0], np.cumsum(widths)))
         first, last = byte[first], byte[last]

@@ -17,7 +17,7 @@ from datasets import Dataset, DatasetDict, NamedSplit, concatenate_datasets
 from datasets.table import InMemoryTable
 
 from vna_ner.dataset.features import ALL, CONFIGS, SPLITS
-from vna_ner.dataset.split_table import read_split_file, splits_dir, unreadable
+from vna_ner.dataset.split_table import read_split_file, split_table, splits_dir, unreadable
 from vna_ner.documents import Document, Provenance, Relation, Span
 
 _SOURCES: weakref.WeakKeyDictionary[Dataset, Path] = weakref.WeakKeyDictionary()
@@ -73,8 +73,8 @@ def source_file(dataset: Dataset) -> Path | None:
 
 def documents_of(dataset: Dataset) -> list[Document]:
     """The :class:`Document` objects of a ``documents``-configuration split, labels as names."""
-    entity_names = dataset.features["entities"].feature["label"].names
-    relation_names = dataset.features["relations"].feature["label"].names
+    labels = split_table(dataset)
+    entity_names, relation_names = labels.entity_labels, labels.relation_labels
     return [
         Document(
             id=row["id"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import re
@@ -136,6 +137,27 @@ def test_the_cli_reports_bad_input_on_stderr_with_exit_code_1(tmp_path):
     assert result.exit_code == 1
     assert "task 3 (document doc-3) annotation 30, region r9: unknown label 'CITY'" in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "code"),
+    [("--seed", "0", 0), ("--language", "zz", 2), ("--config", "not-a-config.xml", 1), ("--out", "taken", 1)],
+)
+def test_the_build_command_leaves_the_cyclic_collector_as_it_found_it(tmp_path, option, value, code):
+    """It pauses the collector during its set-up and freezes what the set-up made, for the build only."""
+    good = write_export(
+        tmp_path / "good.json", [task(1, "Hanoi et Cuba", [region("r", 0, 5, "Hanoi", "LOC")])]
+    )
+    (tmp_path / "not-a-config.xml").write_text("<View></View>")
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("not a build")
+    frozen = gc.get_freeze_count()
+    arguments = ["build", str(good), "--out", str(tmp_path / "out"), "--quiet", option]
+    arguments.append(str(tmp_path / value) if option in ("--config", "--out") else value)
+    result = CliRunner().invoke(main, arguments, catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
 
 
 def test_a_rebuild_keeps_the_previous_splits_unless_asked_to_reassign(tmp_path):

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from helpers import CONFIG, REPO, region, relation, task, write_export
 from vna_ner.cli import main
-from vna_ner.errors import InputError
+from vna_ner.errors import InputError, OutputError
 from vna_ner.labelstudio.account import SHOWN_TASKS, Account
 from vna_ner.labelstudio.export import ExportReading, iter_tasks
 from vna_ner.labelstudio.formats import iter_raw_tasks
@@ -109,6 +109,19 @@ def test_a_document_the_tags_cannot_give_back_stops_the_build_alike(tmp_path, mo
     export = write_export(tmp_path / "e.json", tasks)
     code, _, err, written = _alike([str(export)], tmp_path, monkeypatch, 2)
     assert code == 1 and "is not given back" in err and written == {}
+
+
+def _sentences_not_written(*_: object) -> None:
+    raise OutputError("cannot write the sentences files: the disk is full")
+
+
+def test_a_sentences_file_that_cannot_be_written_fails_the_build_alike(tmp_path, monkeypatch):
+    """With workers, another process writes the sentences files: its error is the build's."""
+    export = write_export(tmp_path / "e.json", _mixed_export())
+    monkeypatch.setattr("vna_ner.dataset.build._write_sentences", _sentences_not_written)
+    code, _, err, written = _alike([str(export)], tmp_path, monkeypatch, 4)
+    assert code == 1 and "error: cannot write the sentences files: the disk is full" in err and written == {}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.json"]
 
 
 def test_split_fields_are_read_alike(tmp_path, monkeypatch):

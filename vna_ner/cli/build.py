@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -109,22 +110,29 @@ def build(
 
     EXPORT defaults to annotations/gold.json of a vna-ner checkout (refused outside one).
     """
-    import pyarrow as pa
-
-    from vna_ner.dataset.align import LanguageError, pipeline
-    from vna_ner.dataset.build import build as build_splits
-    from vna_ner.dataset.build import previous_folds, previous_splits, read_assignment, read_folds
-    from vna_ner.dataset.build_folder import check_out, is_build
-    from vna_ner.dataset.stats import format_statistics
-    from vna_ner.labelstudio.account import Account
-    from vna_ner.labelstudio.schema import default_config
-
+    # The imports, the tokenizer and the config's schema make objects that live as long as the build: the
+    # cyclic collector, run over them again and again while they are made, took a tenth of the set-up.
+    gc.disable()
     try:
-        pipeline(language)
-    except LanguageError as error:
-        raise click.BadParameter(str(error), param_hint="--language") from error
-    config_path = Path(config) if config else default_config()
-    check_out(Path(out), [Path(export), config_path, config_path.parent / "relation_arguments.json"])
+        import pyarrow as pa
+
+        from vna_ner.dataset.align import LanguageError, pipeline
+        from vna_ner.dataset.build import build as build_splits
+        from vna_ner.dataset.build import previous_folds, previous_splits, read_assignment, read_folds
+        from vna_ner.dataset.build_folder import check_out, is_build
+        from vna_ner.dataset.stats import format_statistics
+        from vna_ner.labelstudio.account import Account
+        from vna_ner.labelstudio.schema import default_config
+
+        try:
+            pipeline(language)
+        except LanguageError as error:
+            raise click.BadParameter(str(error), param_hint="--language") from error
+        config_path = Path(config) if config else default_config()
+        check_out(Path(out), [Path(export), config_path, config_path.parent / "relation_arguments.json"])
+        schema = config_schema(config)
+    finally:
+        gc.enable()
     # Arrow's default allocator (mimalloc) keeps freed memory for reuse; in this long batch job that
     # raised the peak by about 10 MB and made it depend on allocation order (benchmarks/README.md).
     # A pool chosen with ARROW_DEFAULT_MEMORY_POOL is left alone; the previous pool comes back after.
@@ -133,13 +141,17 @@ def build(
     pool = pa.default_memory_pool()
     if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
         pa.set_memory_pool(pa.system_memory_pool())
+    # What the set-up left is frozen: no collection during the build, nor in a worker forked by it (which
+    # would copy their memory), walks those objects again.
+    gc.collect()
+    gc.freeze()
     try:
         keep = None if reassign or split_field else previous_splits(Path(out))
         earlier = read_folds(Path(out)) if is_build(Path(out)) else None
         keep_folds = None if reassign else previous_folds(Path(out), folds)
         statistics = build_splits(
             Path(export),
-            config_schema(config),
+            schema,
             Path(out),
             offsets=offsets,
             progress=not quiet,
@@ -157,6 +169,7 @@ def build(
         )
     finally:
         pa.set_memory_pool(pool)
+        gc.unfreeze()
     if keep:
         click.echo(f"kept the split of the {len(keep)} documents of the previous build (--reassign to redo)")
     if keep_folds:

@@ -27,6 +27,7 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -51,11 +52,11 @@ from vna_ner.dataset.build_folder import (
 )
 from vna_ner.dataset.card import generic_card
 from vna_ner.dataset.encode import HASH, Encoding, aligned, compact, document_batch, sentence_table
-from vna_ner.dataset.features import CONFIGS, FORMATS, SPLITS, document_features, features_for
+from vna_ner.dataset.features import FORMATS, SPLITS, document_features, features_for
 from vna_ner.dataset.folds import FOLDS, FoldAssignment, KeptFolds, assign_folds
 from vna_ner.dataset.split import RATIOS, Assignment, CorpusSummary, KeptSplits, assign_splits, missing_labels
 from vna_ner.dataset.stats import Tally
-from vna_ner.dataset.workers import Job, read_in_workers
+from vna_ner.dataset.workers import Job, fork_context, read_in_workers
 from vna_ner.documents import Document
 from vna_ner.errors import InputError, Problem
 from vna_ner.labelstudio.account import Account
@@ -168,30 +169,29 @@ def document_rows(
 
 
 class _SplitWriters:
-    """One Arrow (or Parquet) writer per (configuration, split), all under one folder, fed with Arrow
+    """One Arrow (or Parquet) writer per split of one configuration, under one folder, fed with Arrow
     tables and writing record batches of exactly :data:`WRITER_BATCH` rows (the last one fewer), as
     ``ArrowWriter`` fed one encoded row at a time would.
     """
 
-    def __init__(self, folder: Path, schema: Schema, fmt: str = "arrow"):
-        self.writers: dict[tuple[str, str], ArrowWriter] = {}
-        self.pending: dict[tuple[str, str], list[pa.Table]] = {}
-        self.sizes: dict[str, dict[str, tuple[int, int]]] = {}  # (rows, bytes), once closed
+    def __init__(self, folder: Path, schema: Schema, config: str, fmt: str = "arrow"):
+        self.writers: dict[str, ArrowWriter] = {}
+        self.pending: dict[str, list[pa.Table]] = {}
+        self.sizes: dict[str, tuple[int, int]] = {}  # (rows, bytes) of each split, once closed
         writer_class = ParquetWriter if fmt == "parquet" else ArrowWriter
-        for config in CONFIGS:
-            (folder / config).mkdir(parents=True)
-            features: Features = features_for(config, schema)
-            for split in SPLITS:
-                self.writers[config, split] = writer_class(
-                    features=features,
-                    path=str(folder / config / f"{split}.{fmt}"),
-                    writer_batch_size=WRITER_BATCH,
-                )
-                self.pending[config, split] = []
+        (folder / config).mkdir(parents=True)
+        features: Features = features_for(config, schema)
+        for split in SPLITS:
+            self.writers[split] = writer_class(
+                features=features,
+                path=str(folder / config / f"{split}.{fmt}"),
+                writer_batch_size=WRITER_BATCH,
+            )
+            self.pending[split] = []
 
-    def write(self, config: str, split: str, rows: pa.Table) -> None:
+    def write(self, split: str, rows: pa.Table) -> None:
         """Append ``rows`` to the split's file; whole batches are written, the rest is held."""
-        pending = self.pending[config, split]
+        pending = self.pending[split]
         pending.append(rows)
         held = sum(len(table) for table in pending)
         if held < WRITER_BATCH:
@@ -199,20 +199,20 @@ class _SplitWriters:
         table = pa.concat_tables(pending).combine_chunks()
         full = held - held % WRITER_BATCH
         for first in range(0, full, WRITER_BATCH):
-            self._write(config, split, table.slice(first, WRITER_BATCH))
+            self._write(split, table.slice(first, WRITER_BATCH))
         pending[:] = [table.slice(full)] if held > full else []
 
-    def _write(self, config: str, split: str, rows: pa.Table) -> None:
+    def _write(self, split: str, rows: pa.Table) -> None:
         columns = [compact(column.combine_chunks()) for column in rows.columns]
-        self.writers[config, split].write_table(pa.Table.from_arrays(columns, schema=rows.schema))
+        self.writers[split].write_table(pa.Table.from_arrays(columns, schema=rows.schema))
 
     def close(self) -> None:
-        for (config, split), writer in self.writers.items():
-            pending = self.pending[config, split]
+        for split, writer in self.writers.items():
+            pending = self.pending[split]
             if pending:
-                self._write(config, split, pa.concat_tables(pending))
+                self._write(split, pa.concat_tables(pending))
                 pending.clear()
-            self.sizes.setdefault(config, {})[split] = writer.finalize()
+            self.sizes[split] = writer.finalize()
             writer.close()
 
 
@@ -297,7 +297,7 @@ def build(
                     "language": language,
                 }
                 codes = (assignment.splits, fold_assignment.folds)
-                statistics, sizes = _write(staging.batches(), codes, folder, schema, header)
+                statistics, sizes = _write(staging.path, codes, folder, schema, header, workers)
             card = generic_card(
                 schema, sizes, statistics, language=language, fmt=fmt, assignment=how, folds=folds_how
             )
@@ -380,9 +380,10 @@ class _Staging:
         self._stream.close()
         self._sink.close()
 
-    def batches(self) -> Iterator[pa.RecordBatch]:
-        """The staged batches, in export order, read one at a time."""
-        with pa.OSFile(str(self.path), "rb") as source:
+    @staticmethod
+    def read(path: Path) -> Iterator[pa.RecordBatch]:
+        """The batches staged in ``path``, in export order, read one at a time."""
+        with pa.OSFile(str(path), "rb") as source:
             yield from pa.ipc.open_stream(source)
 
     def _pack(self) -> None:
@@ -481,19 +482,61 @@ def _folds_record(assignment: FoldAssignment, seed: int) -> dict[str, Any]:
 
 
 def _write(
-    batches: Iterator[pa.RecordBatch],
+    staged: Path,
     codes: tuple[np.ndarray, np.ndarray],
     folder: Path,
     schema: Schema,
     header: dict[str, Any],
+    workers: int = 1,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, tuple[int, int]]]]:
     """Stream the staged rows into their split's files with their fold (``codes``: split and fold of each
-    document, in export order); list them in the manifest; count them.
+    document, in export order); list them in the manifest; count them. With ``workers`` above 1, the
+    ``sentences`` files are written by another process meanwhile (the same files: each is written by
+    one writer, fed the same rows in the same order).
 
     ``header`` is the manifest's (its ``export_sha256`` a :class:`_Digest`). Returns the statistics
     and, per configuration and split, the rows and bytes written.
     """
-    writers = _SplitWriters(folder, schema, header["format"])
+    if workers == 1:
+        sentences = _write_sentences(staged, codes, folder, schema, header["format"])
+        statistics, documents = _write_documents(staged, codes, folder, schema, header)
+    else:
+        with ProcessPoolExecutor(1, mp_context=fork_context()) as process:
+            beside = process.submit(_write_sentences, staged, codes, folder, schema, header["format"])
+            statistics, documents = _write_documents(staged, codes, folder, schema, header)
+            sentences = beside.result()
+    return statistics, {"documents": documents, "sentences": sentences}
+
+
+def _write_sentences(
+    staged: Path, codes: tuple[np.ndarray, np.ndarray], folder: Path, schema: Schema, fmt: str
+) -> dict[str, tuple[int, int]]:
+    """The ``sentences`` files of the staged rows (:func:`_write`); the rows and bytes of each split."""
+    writers = _SplitWriters(folder, schema, "sentences", fmt)
+    with ExitStack() as stack:
+        stack.callback(writers.close)
+        splits, folds = codes
+        first = 0
+        for batch in _Staging.read(staged):
+            batch_splits = splits[first : first + len(batch)]
+            batch_folds = folds[first : first + len(batch)].astype(np.int32)
+            first += len(batch)
+            per_document = pc.list_value_length(batch["sentence_starts"]).to_numpy(zero_copy_only=False)
+            sentence_splits = np.repeat(batch_splits, per_document)
+            sentences = sentence_table(batch).add_column(
+                2, FOLD, pa.array(np.repeat(batch_folds, per_document))
+            )
+            for number, split in enumerate(SPLITS):
+                if (batch_splits == number).any():
+                    writers.write(split, sentences.filter(pa.array(sentence_splits == number)))
+    return writers.sizes
+
+
+def _write_documents(
+    staged: Path, codes: tuple[np.ndarray, np.ndarray], folder: Path, schema: Schema, header: dict[str, Any]
+) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[int, int]]]:
+    """The ``documents`` files of the staged rows, the manifest and the statistics (:func:`_write`)."""
+    writers = _SplitWriters(folder, schema, "documents", header["format"])
     tally = Tally(SPLITS, schema.entity_labels, schema.relation_labels)
     with ExitStack() as stack:
         stack.callback(writers.close)
@@ -503,23 +546,18 @@ def _write(
         }
         splits, folds = codes
         first = 0
-        for batch in batches:
+        for batch in _Staging.read(staged):
             batch_splits = splits[first : first + len(batch)]
             batch_folds = folds[first : first + len(batch)].astype(np.int32)
             first += len(batch)
             per_document = pc.list_value_length(batch["sentence_starts"]).to_numpy(zero_copy_only=False)
-            sentence_splits = np.repeat(batch_splits, per_document)
             documents = pa.Table.from_batches([batch]).add_column(1, FOLD, pa.array(batch_folds))
-            sentences = sentence_table(batch).add_column(
-                2, FOLD, pa.array(np.repeat(batch_folds, per_document))
-            )
             for number, split in enumerate(SPLITS):
                 chosen = batch_splits == number
                 if not chosen.any():
                     continue
                 rows = documents.filter(pa.array(chosen))
-                writers.write("documents", split, rows.drop_columns([HASH]))
-                writers.write("sentences", split, sentences.filter(pa.array(sentence_splits == number)))
+                writers.write(split, rows.drop_columns([HASH]))
                 entries = zip(
                     rows["fold"].to_pylist(), rows["id"].to_pylist(), rows[HASH].to_pylist(), strict=True
                 )

@@ -89,16 +89,19 @@ def read_batch(tasks: list[RawTask]) -> Batch:
     )
 
 
+def fork_context() -> multiprocessing.context.BaseContext:
+    """Processes forked where the system can (they start at once, with the tokenizer already built)."""
+    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+
+
 def read_in_workers(export: Path, job: Job, workers: int, size: int) -> Iterator[Batch]:
     """The export's tasks in batches of ``size``, each read by one of ``workers`` processes, in order.
 
     At most two batches per worker are in flight, so memory does not grow with the export.
     """
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
     running: deque[Future[Batch]] = deque()
     waiting: list[RawTask] = []
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(job,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=fork_context(), initializer=_start, initargs=(job,)) as pool:
         try:
             try:
                 tasks = iter_sourced_tasks(export, job.schema)

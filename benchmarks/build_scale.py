@@ -5,9 +5,12 @@ French-looking text each (accents, Vietnamese names, an occasional emoji), each 
 of non-overlapping regions over the seven entity labels and a few relations that respect
 ``annotations/relation_arguments.json``. Every measurement runs in its own fresh interpreter, which
 reports its wall time and its own peak resident memory (``ru_maxrss``), so no run inherits another's
-heap. Measured: vna_ner's build at N and N/5 (does memory grow with the export?), a rebuild at N that
-keeps the splits of the previous build (what `vna-ner build` does by default), the converter at N,
-and, for each tool, a child that only imports it (the fixed cost every peak includes).
+heap. Measured: vna_ner's build at N and N/5 (does memory grow with the export?), with one process and
+with ``--workers 2``, and the converter at both sizes: these three runs one after the other at each size,
+``--repeat`` times (3 by default), each repetition's ratios from its own runs and the median of those
+reported with their range, as this machine's speed drifts by a third within minutes. Once each: a rebuild
+at N that keeps the splits of the previous build (what `vna-ner build` does by default), and, for each
+tool, a child that only imports it (the fixed cost every run includes).
 
     python benchmarks/build_scale.py                  # 50,000 tasks
     python benchmarks/build_scale.py --tasks 2000 --keep
@@ -243,20 +246,23 @@ def _child_vna(export: str, out: str, extra: str) -> dict:
     """Run ``vna-ner build`` as a user does (summary table included) unless ``extra`` is "imports".
 
     Into a new folder for "work" (or "workers=N": with ``--workers N``); into the folder of an earlier
-    build for "rebuild", which then keeps that build's splits (the command's default).
+    build for "rebuild", which then keeps that build's splits (the command's default). The command
+    imports what it needs itself, as in a user's process (it sets up without the cyclic collector);
+    "imports" times those imports alone, for the lines that leave them out.
     """
     started = time.perf_counter()
-    import vna_ner.dataset.build
-    import vna_ner.dataset.load
-    import vna_ner.dataset.stats  # noqa: F401 (the command imports these lazily; count them as imports)
+    if extra == "imports":
+        import vna_ner.dataset.build
+        import vna_ner.dataset.load
+        import vna_ner.dataset.stats  # noqa: F401 (the command imports these lazily)
+
+        return {"import_s": time.perf_counter() - started, "run_s": 0.0}
     from vna_ner.cli import main
 
-    imported = time.perf_counter()
-    if extra != "imports":
-        workers = extra.partition("workers=")[2] or "1"
-        command = ["build", export, "--config", str(CONFIG), "--out", out, "--quiet", "--workers", workers]
-        main(command, standalone_mode=False)
-    return {"import_s": imported - started, "run_s": time.perf_counter() - imported}
+    workers = extra.partition("workers=")[2] or "1"
+    command = ["build", export, "--config", str(CONFIG), "--out", out, "--quiet", "--workers", workers]
+    main(command, standalone_mode=False)
+    return {"import_s": 0.0, "run_s": time.perf_counter() - started}
 
 
 def _child_converter(export: str, out: str, extra: str) -> dict:
@@ -264,10 +270,10 @@ def _child_converter(export: str, out: str, extra: str) -> dict:
     from label_studio_sdk.converter import Converter
 
     converter = Converter(config=str(CONFIG), project_dir=out, download_resources=False)
-    imported = time.perf_counter()
-    if extra == "work":
-        converter.convert(export, out, format="CONLL2003", is_dir=False)
-    return {"import_s": imported - started, "run_s": time.perf_counter() - imported}
+    if extra == "imports":
+        return {"import_s": time.perf_counter() - started, "run_s": 0.0}
+    converter.convert(export, out, format="CONLL2003", is_dir=False)
+    return {"import_s": 0.0, "run_s": time.perf_counter() - started}
 
 
 def _attribute(snapshot, root: Path) -> dict[str, int]:
@@ -444,6 +450,9 @@ def main() -> None:
         "--keep", action="store_true", help="keep the exports and outputs; print their folder"
     )
     parser.add_argument("--profile", action="store_true", help="also trace vna_ner's memory at N/5 and N")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="repetitions of the paired runs; ratios are their medians"
+    )
     args = parser.parse_args()
     small = max(args.tasks // 5, 1)
     work = Path(tempfile.mkdtemp(prefix="vna-build-scale-"))
@@ -459,55 +468,62 @@ def main() -> None:
                 f"written in {time.perf_counter() - started:.1f} s",
                 flush=True,
             )
-        rows = {}
-        for key, label, kind, n, extra in (
-            ("vna imports", "vna_ner imports only", "vna", args.tasks, "imports"),
-            ("converter imports", "converter imports only", "converter", args.tasks, "imports"),
-            ("vna small", f"vna_ner build, N/5 = {small:,}", "vna", small, "work"),
-            ("vna small 2", "vna_ner build --workers 2, N/5", "vna", small, "workers=2"),
-            ("converter small", f"converter CONLL2003, N/5 = {small:,}", "converter", small, "work"),
-            ("vna", f"vna_ner build, N = {args.tasks:,}", "vna", args.tasks, "work"),
-            ("vna rebuild", "vna_ner rebuild keeping splits, N", "vna", args.tasks, "rebuild"),
-            ("vna 2", "vna_ner build --workers 2, N", "vna", args.tasks, "workers=2"),
-            ("converter", f"converter CONLL2003, N = {args.tasks:,}", "converter", args.tasks, "work"),
-        ):
-            out = work / f"out-{kind}-{n}" if extra in ("work", "rebuild") else work / f"out-{key}"
-            result = run_child(kind, exports[n], out, extra)
-            rows[key] = (label, n, result)
-            print(f"  {label}: {result['run_s']:.1f} s, peak {result['peak_rss_mb']:.0f} MB", flush=True)
-        print(f"\n{'run':<36} {'tasks':>7} {'import s':>8} {'run s':>7} {'docs/s':>7} {'peak RSS MB':>11}")
-        for label, n, result in rows.values():
-            rate = "-" if "imports" in label else f"{n / result['run_s']:.0f}"
-            print(
-                f"{label:<36} {n:>7,} {result['import_s']:>8.1f} {result['run_s']:>7.1f} {rate:>7} "
-                f"{result['peak_rss_mb']:>11.0f}"
-            )
-        run = {key: result for key, (_, _, result) in rows.items()}
+        once = {
+            key: run_child(kind, exports[args.tasks], work / f"out-{key}", "imports")
+            for key, kind in (("vna imports", "vna"), ("converter imports", "converter"))
+        }
+        for key, result in once.items():  # fixed costs inside every run below
+            print(f"  {key} only: {result['import_s']:.2f} s (one process)", flush=True)
+        # The three runs a ratio pairs are made one after the other, at each size, in every repetition:
+        # this machine's speed drifts by a third between minutes, so each repetition gives its own ratios
+        # and the median of those is the figure.
+        runs: dict[str, list[dict]] = {}
+        sides = (("vna", "vna", "work"), ("vna 2", "vna", "workers=2"), ("converter", "converter", "work"))
+        for repetition in range(args.repeat):
+            for n, of in ((small, " small"), (args.tasks, "")):
+                for key, kind, extra in sides:
+                    result = run_child(kind, exports[n], work / f"out-{kind}-{n}", extra)
+                    runs.setdefault(key + of, []).append(result)
+                    print(
+                        f"  #{repetition + 1} {key + of} ({n:,} tasks): {result['run_s']:.1f} s, "
+                        f"peak {result['peak_rss_mb']:.0f} MB",
+                        flush=True,
+                    )
+        rebuild = run_child("vna", exports[args.tasks], work / f"out-vna-{args.tasks}", "rebuild")
+        heading = f"run (medians of {args.repeat})"
+        print(f"\n{heading:<40} {'tasks':>7} {'process s':>9} {'peak MB':>8}")
+        for key, results in runs.items():
+            n = small if key.endswith("small") else args.tasks
+            process_s = statistics.median(r["process_s"] for r in results)
+            peak = statistics.median(r["peak_rss_mb"] for r in results)
+            print(f"{key:<40} {n:>7,} {process_s:>9.1f} {peak:>8.0f}")
 
-        def ratio(a: str, b: str, field: str = "process_s") -> float:
-            return run[a][field] / run[b][field]
+        def ratios(a: str, b: str, field: str = "process_s") -> str:
+            """The median over repetitions of each repetition's ratio, and their range."""
+            each = sorted(x[field] / y[field] for x, y in zip(runs[a], runs[b], strict=True))
+            spread = f" (runs {each[0]:.2f}-{each[-1]:.2f})" if len(each) > 1 else ""
+            return f"x{statistics.median(each):.2f}{spread}"
 
         print(f"\nratios measured side by side in this run (load average now {_load()}):")
         for n, of in ((small, " small"), (args.tasks, "")):
-            vna, workers, converter = "vna" + of, "vna" + of + " 2", "converter" + of
+            vna, workers, converter = "vna" + of, "vna 2" + of, "converter" + of
             print(
-                f"  {n:>7,} tasks, whole processes: build / converter x{ratio(vna, converter):.2f} "
-                f"(target <= 1.0), --workers 2 / converter x{ratio(workers, converter):.2f} (target <= 0.6)"
+                f"  {n:>7,} tasks, whole processes: build / converter {ratios(vna, converter)} "
+                f"(target <= 1.0), --workers 2 / converter {ratios(workers, converter)} (target <= 0.6)"
             )
+            worker_peak = max(r["children_peak_mb"] for r in runs[workers])
             print(
-                f"  {'':>7}        without imports: build / converter "
-                f"x{ratio(vna, converter, 'run_s'):.2f}, --workers 2 / converter "
-                f"x{ratio(workers, converter, 'run_s'):.2f}"
+                f"  {'':>7}        peak RSS: build / converter {ratios(vna, converter, 'peak_rss_mb')}"
+                f" (target <= 1.3); --workers 2: a worker peaks at {worker_peak:.0f} MB"
             )
-            print(
-                f"  {'':>7}        peak RSS: build / converter x{ratio(vna, converter, 'peak_rss_mb'):.2f}"
-                f" (target <= 1.3); --workers 2: a worker peaks at {run[workers]['children_peak_mb']:.0f} MB"
-            )
-        growth = run["vna"]["peak_rss_mb"] - run["vna small"]["peak_rss_mb"]
+        largest = statistics.median(r["peak_rss_mb"] for r in runs["vna"])
+        growth = largest - statistics.median(r["peak_rss_mb"] for r in runs["vna small"])
+        built = runs["vna"][-1]
         print(
-            f"  vna_ner peak RSS at N / at N/5: x{ratio('vna', 'vna small', 'peak_rss_mb'):.2f} "
-            f"({growth * 1024 / (args.tasks - small):.2f} KB per extra task); rebuild / build at N: "
-            f"time x{ratio('vna rebuild', 'vna'):.2f}, peak x{ratio('vna rebuild', 'vna', 'peak_rss_mb'):.2f}"
+            f"  vna_ner peak RSS at N / at N/5: {ratios('vna', 'vna small', 'peak_rss_mb')} "
+            f"({growth * 1024 / (args.tasks - small):.2f} KB per extra task); rebuild / the last build at N: "
+            f"time x{rebuild['process_s'] / built['process_s']:.2f}, "
+            f"peak x{rebuild['peak_rss_mb'] / built['peak_rss_mb']:.2f}"
         )
         for line in start_up_ratios():
             print(f"  {line}")

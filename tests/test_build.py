@@ -160,6 +160,33 @@ def test_the_build_command_leaves_the_cyclic_collector_as_it_found_it(tmp_path, 
     assert gc.get_freeze_count() == frozen
 
 
+@pytest.mark.parametrize("state", ["disabled", "frozen"])
+def test_the_build_command_leaves_a_paused_or_frozen_collector_so(tmp_path, state):
+    """Run in a process that paused the collector or froze objects of its own (a notebook, a server that
+    forks workers), the command neither turns the collector back on nor thaws what the caller froze."""
+    good = write_export(
+        tmp_path / "good.json", [task(1, "Hanoi et Cuba", [region("r", 0, 5, "Hanoi", "LOC")])]
+    )
+    arguments = ["build", str(good), "--out", str(tmp_path / "out"), "--quiet"]
+    callers = [[number] for number in range(10)]
+    if state == "disabled":
+        gc.disable()
+    else:
+        gc.freeze()
+    frozen = gc.get_freeze_count()
+    try:
+        result = CliRunner().invoke(main, arguments, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert gc.isenabled() == (state == "frozen")
+        if state == "disabled":
+            assert gc.get_freeze_count() == frozen == 0
+        else:  # frozen objects are in no generation gc.get_objects lists
+            assert not any(found is callers for found in gc.get_objects())
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
 def test_a_rebuild_keeps_the_previous_splits_unless_asked_to_reassign(tmp_path):
     out = tmp_path / "splits"
     build(GOLD, SCHEMA, out, progress=False)

@@ -112,6 +112,8 @@ def build(
     """
     # The imports, the tokenizer and the config's schema make objects that live as long as the build: the
     # cyclic collector, run over them again and again while they are made, took a tenth of the set-up.
+    # A caller that paused it (the command run in its process) finds it paused still.
+    collecting = gc.isenabled()
     gc.disable()
     try:
         import pyarrow as pa
@@ -132,7 +134,8 @@ def build(
         check_out(Path(out), [Path(export), config_path, config_path.parent / "relation_arguments.json"])
         schema = config_schema(config)
     finally:
-        gc.enable()
+        if collecting:
+            gc.enable()
     # Arrow's default allocator (mimalloc) keeps freed memory for reuse; in this long batch job that
     # raised the peak by about 10 MB and made it depend on allocation order (benchmarks/README.md).
     # A pool chosen with ARROW_DEFAULT_MEMORY_POOL is left alone; the previous pool comes back after.
@@ -142,9 +145,12 @@ def build(
     if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
         pa.set_memory_pool(pa.system_memory_pool())
     # What the set-up left is frozen: no collection during the build, nor in a worker forked by it (which
-    # would copy their memory), walks those objects again.
-    gc.collect()
-    gc.freeze()
+    # would copy their memory), walks those objects again. Not if the caller froze objects of its own:
+    # unfreezing after the build would thaw them too.
+    freezing = gc.get_freeze_count() == 0
+    if freezing:
+        gc.collect()
+        gc.freeze()
     try:
         keep = None if reassign or split_field else previous_splits(Path(out))
         earlier = read_folds(Path(out)) if is_build(Path(out)) else None
@@ -169,7 +175,8 @@ def build(
         )
     finally:
         pa.set_memory_pool(pool)
-        gc.unfreeze()
+        if freezing:
+            gc.unfreeze()
     if keep:
         click.echo(f"kept the split of the {len(keep)} documents of the previous build (--reassign to redo)")
     if keep_folds:

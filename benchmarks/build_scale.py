@@ -482,14 +482,17 @@ def main() -> None:
         for repetition in range(args.repeat):
             for n, of in ((small, " small"), (args.tasks, "")):
                 for key, kind, extra in sides:
-                    result = run_child(kind, exports[n], work / f"out-{kind}-{n}", extra)
+                    # A new folder each time: into an earlier build's folder, the build would keep its splits.
+                    out = work / f"out-{key}{of}".replace(" ", "-")
+                    shutil.rmtree(out, ignore_errors=True)
+                    result = run_child(kind, exports[n], out, extra)
                     runs.setdefault(key + of, []).append(result)
                     print(
                         f"  #{repetition + 1} {key + of} ({n:,} tasks): {result['run_s']:.1f} s, "
                         f"peak {result['peak_rss_mb']:.0f} MB",
                         flush=True,
                     )
-        rebuild = run_child("vna", exports[args.tasks], work / f"out-vna-{args.tasks}", "rebuild")
+        rebuild = run_child("vna", exports[args.tasks], work / "out-vna", "rebuild")  # the last build at N
         heading = f"run (medians of {args.repeat})"
         print(f"\n{heading:<40} {'tasks':>7} {'process s':>9} {'peak MB':>8}")
         for key, results in runs.items():

@@ -342,7 +342,7 @@ class _Digest(threading.Thread):
 
 class _Staging:
     """Documents tokenized and packed (:func:`~vna_ner.dataset.encode.document_batch`) in batches of
-    :data:`STAGED`, in export order, into an Arrow stream in ``scratch``; read back by :meth:`batches`.
+    :data:`STAGED`, in export order, into an Arrow stream in ``scratch``; read back by :meth:`read`.
 
     Batches packed elsewhere (by worker processes) are staged in order by :meth:`stage`. ``failure`` is
     the error of the first document that could not be tagged; nothing after it is staged.
@@ -508,6 +508,20 @@ def _write(
     return statistics, {"documents": documents, "sentences": sentences}
 
 
+def _coded(
+    staged: Path, codes: tuple[np.ndarray, np.ndarray]
+) -> Iterator[tuple[pa.RecordBatch, np.ndarray, np.ndarray, np.ndarray]]:
+    """The staged batches, each with the split and the fold (as int32) of its documents, and how many
+    sentences each has."""
+    splits, folds = codes
+    first = 0
+    for batch in _Staging.read(staged):
+        last = first + len(batch)
+        per_document = pc.list_value_length(batch["sentence_starts"]).to_numpy(zero_copy_only=False)
+        yield batch, splits[first:last], folds[first:last].astype(np.int32), per_document
+        first = last
+
+
 def _write_sentences(
     staged: Path, codes: tuple[np.ndarray, np.ndarray], folder: Path, schema: Schema, fmt: str
 ) -> dict[str, tuple[int, int]]:
@@ -515,13 +529,7 @@ def _write_sentences(
     writers = _SplitWriters(folder, schema, "sentences", fmt)
     with ExitStack() as stack:
         stack.callback(writers.close)
-        splits, folds = codes
-        first = 0
-        for batch in _Staging.read(staged):
-            batch_splits = splits[first : first + len(batch)]
-            batch_folds = folds[first : first + len(batch)].astype(np.int32)
-            first += len(batch)
-            per_document = pc.list_value_length(batch["sentence_starts"]).to_numpy(zero_copy_only=False)
+        for batch, batch_splits, batch_folds, per_document in _coded(staged, codes):
             sentence_splits = np.repeat(batch_splits, per_document)
             sentences = sentence_table(batch).add_column(
                 2, FOLD, pa.array(np.repeat(batch_folds, per_document))
@@ -544,13 +552,7 @@ def _write_documents(
             split: stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", dir=folder))
             for split in SPLITS
         }
-        splits, folds = codes
-        first = 0
-        for batch in _Staging.read(staged):
-            batch_splits = splits[first : first + len(batch)]
-            batch_folds = folds[first : first + len(batch)].astype(np.int32)
-            first += len(batch)
-            per_document = pc.list_value_length(batch["sentence_starts"]).to_numpy(zero_copy_only=False)
+        for batch, batch_splits, batch_folds, per_document in _coded(staged, codes):
             documents = pa.Table.from_batches([batch]).add_column(1, FOLD, pa.array(batch_folds))
             for number, split in enumerate(SPLITS):
                 chosen = batch_splits == number

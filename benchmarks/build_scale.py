@@ -248,7 +248,7 @@ def _child_vna(export: str, out: str, extra: str) -> dict:
     Into a new folder for "work" (or "workers=N": with ``--workers N``); into the folder of an earlier
     build for "rebuild", which then keeps that build's splits (the command's default). The command
     imports what it needs itself, as in a user's process (it sets up without the cyclic collector);
-    "imports" times those imports alone, for the lines that leave them out.
+    "imports" times those imports alone (printed once: a fixed cost inside every run).
     """
     started = time.perf_counter()
     if extra == "imports":

@@ -20,7 +20,8 @@ tool, a child that only imports it (the fixed cost every run includes).
 source line that allocated it: at the last document read, at the end of the read (what splitting
 keeps) and during one try of the split search. Tracing is slow (about 10 minutes at --tasks 10000);
 keep N small with it.
-The default run takes about 30 minutes on 2 cores; benchmarks/README.md has the measured numbers.
+The default run (three repetitions) takes about 22 minutes on 2 cores; benchmarks/README.md has the measured
+numbers.
 """
 
 from __future__ import annotations
